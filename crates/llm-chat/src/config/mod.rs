@@ -1,0 +1,297 @@
+//! The one typed configuration, read once at start-up from the environment
+//! (after loading a `.env` file) and validated: a bad value stops the process
+//! with one line naming the variable and the fix.
+
+mod database_url;
+
+pub use database_url::parse_database_url;
+
+use crate::store::DatabaseLocation;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration value that cannot be used, with the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}={value:?} is invalid: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub problem: String,
+}
+
+/// Signing algorithm for access tokens (`ALGORITHM`); all use `SECRET_KEY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenAlgorithm {
+    Hs256,
+    Hs384,
+    Hs512,
+}
+
+/// A value that must never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// The seed's default upstream model server, when one is configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlmSettings {
+    pub api_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `HOST`: address to listen on.
+    pub host: String,
+    /// `PORT`: TCP port to listen on (0 picks a free one).
+    pub port: u16,
+    /// `DATABASE_URL`, defaulting to `conversation.db` in `DATA_DIR`.
+    pub database: DatabaseLocation,
+    /// `SECRET_KEY`: signs access tokens; `None` means generate and persist one in `DATA_DIR`.
+    pub secret_key: Option<Secret>,
+    /// `ALGORITHM`
+    pub algorithm: TokenAlgorithm,
+    /// `ACCESS_TOKEN_EXPIRE_MINUTES`
+    pub access_token_ttl: Duration,
+    /// `DATA_DIR`: the generated secret and the default SQLite file.
+    pub data_dir: PathBuf,
+    /// `LOG_DIR`: daily JSON log files.
+    pub log_dir: PathBuf,
+    /// `LOG_LEVEL`: a level (`info`) or tracing directives (`llm_chat=debug,info`).
+    pub log_level: String,
+    /// `LOG_KEEP_DAYS`: how many daily log files to keep.
+    pub log_keep_days: usize,
+    /// `MAX_BODY_BYTES`: the largest request body accepted.
+    pub max_body_bytes: usize,
+    /// `LLM_API_URL`, `LLM_MODEL`, `LLM_API_KEY`
+    pub llm: LlmSettings,
+}
+
+pub const DEFAULT_PORT: u16 = 8000;
+const DEFAULT_TOKEN_MINUTES: u64 = 10080;
+const MAX_TOKEN_MINUTES: u64 = 525_600;
+
+impl Config {
+    /// Loads `.env` (or `env_file`) into the process environment without
+    /// overriding variables already set, then reads the configuration.
+    pub fn load(env_file: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+        let loaded = match env_file {
+            Some(path) => dotenvy::from_path(path).map_err(|err| ConfigError {
+                variable: "--env-file",
+                value: path.display().to_string(),
+                problem: format!("{err}; check that the file exists and holds KEY=value lines"),
+            }),
+            None => match dotenvy::dotenv() {
+                Err(err) if !err.not_found() => Err(ConfigError {
+                    variable: ".env",
+                    value: ".env".to_owned(),
+                    problem: format!("{err}; fix the line or remove the file"),
+                }),
+                _ => Ok(()),
+            },
+        };
+        loaded?;
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    /// Empty values count as unset, as Docker Compose passes `${UNSET}` as "".
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
+        let database = match get("DATABASE_URL") {
+            Some(url) => parse_database_url(&url).map_err(|problem| ConfigError {
+                variable: "DATABASE_URL",
+                value: url,
+                problem,
+            })?,
+            None => DatabaseLocation::Sqlite {
+                path: data_dir.join("conversation.db"),
+            },
+        };
+        let port = match get("PORT") {
+            Some(raw) => raw.parse::<u16>().map_err(|_| ConfigError {
+                variable: "PORT",
+                value: raw,
+                problem: "expected a port number from 1 to 65535, e.g. PORT=8000".to_owned(),
+            })?,
+            None => DEFAULT_PORT,
+        };
+        let algorithm = match get("ALGORITHM") {
+            None => TokenAlgorithm::Hs256,
+            Some(raw) => match raw.to_ascii_uppercase().as_str() {
+                "HS256" => TokenAlgorithm::Hs256,
+                "HS384" => TokenAlgorithm::Hs384,
+                "HS512" => TokenAlgorithm::Hs512,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "ALGORITHM",
+                        value: raw,
+                        problem: "supported algorithms are HS256 (default), HS384 and HS512"
+                            .to_owned(),
+                    });
+                }
+            },
+        };
+        let minutes = match get("ACCESS_TOKEN_EXPIRE_MINUTES") {
+            None => DEFAULT_TOKEN_MINUTES,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(m) if (1..=MAX_TOKEN_MINUTES).contains(&m) => m,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "ACCESS_TOKEN_EXPIRE_MINUTES",
+                        value: raw,
+                        problem: format!(
+                            "expected whole minutes from 1 to {MAX_TOKEN_MINUTES}, e.g. 10080 for 7 days"
+                        ),
+                    });
+                }
+            },
+        };
+        let log_level = get("LOG_LEVEL").unwrap_or_else(|| "info".to_owned());
+        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&log_level) {
+            return Err(ConfigError {
+                variable: "LOG_LEVEL",
+                value: log_level,
+                problem: format!("{err}; use error, warn, info, debug or trace"),
+            });
+        }
+        let log_keep_days = parse_positive(&get, "LOG_KEEP_DAYS", 14, "e.g. LOG_KEEP_DAYS=14")?;
+        let max_body_bytes = parse_positive(
+            &get,
+            "MAX_BODY_BYTES",
+            4 * 1024 * 1024,
+            "e.g. MAX_BODY_BYTES=4194304 (4 MiB)",
+        )?;
+        let host = get("HOST").unwrap_or_else(|| "0.0.0.0".to_owned());
+
+        Ok(Config {
+            log_dir: get("LOG_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("logs")),
+            host,
+            port,
+            database,
+            secret_key: get("SECRET_KEY").map(Secret::new),
+            algorithm,
+            access_token_ttl: Duration::from_secs(minutes * 60),
+            data_dir,
+            log_level,
+            log_keep_days,
+            max_body_bytes,
+            llm: LlmSettings {
+                api_url: get("LLM_API_URL"),
+                model: get("LLM_MODEL"),
+                api_key: get("LLM_API_KEY").map(Secret::new),
+            },
+        })
+    }
+}
+
+fn parse_positive(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: usize,
+    example: &str,
+) -> Result<usize, ConfigError> {
+    match get(variable) {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(ConfigError {
+                variable,
+                value: raw,
+                problem: format!("expected a whole number above 0, {example}"),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn no_configuration_means_sqlite_under_data_on_port_8000() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.port, 8000);
+        assert_eq!(config.host, "0.0.0.0");
+        assert_eq!(
+            config.database,
+            DatabaseLocation::Sqlite {
+                path: PathBuf::from("./data/conversation.db")
+            }
+        );
+        assert_eq!(config.access_token_ttl, Duration::from_secs(10080 * 60));
+        assert_eq!(config.algorithm, TokenAlgorithm::Hs256);
+        assert!(config.secret_key.is_none());
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let config = config(&[("SECRET_KEY", ""), ("PORT", " ")]).unwrap();
+        assert!(config.secret_key.is_none());
+        assert_eq!(config.port, 8000);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (name, value) in [
+            ("PORT", "80a"),
+            ("ALGORITHM", "RS256"),
+            ("DATABASE_URL", "mysql://x/y"),
+            ("ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
+            ("LOG_LEVEL", "loud=="),
+            ("MAX_BODY_BYTES", "-1"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert_eq!(err.variable, name);
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let config = config(&[
+            ("SECRET_KEY", "topsecret"),
+            ("LLM_API_KEY", "sk-abc"),
+            ("DATABASE_URL", "postgres://u:pw@h/db"),
+        ])
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("topsecret") && !shown.contains("sk-abc") && !shown.contains(":pw@"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! The OpenAPI description and the interactive docs at `/docs`, served from
+//! files inside the binary: the page loads nothing from any other host.
+
+use utoipa::openapi::security::{
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "llm-chat API",
+        description = "Self-hosted multi-user chat for OpenAI-compatible model servers.\n\n\
+            Every error answers `{\"error\":{\"code\":\"snake_case\",\"message\":\"human sentence\"}}`. \
+            Sign in with `POST /api/auth/login` (or the Authorize button) and send the token as `Authorization: Bearer <token>`."
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "auth", description = "Accounts and sign-in"),
+        (name = "admin", description = "Server settings (administrators)")
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+                "/api/auth/login",
+                Scopes::new(),
+            ))])),
+        );
+    }
+}
+
+/// `/docs` (Swagger UI) reading the spec from `/openapi.json`. The validator
+/// badge is off because it would call an outside service.
+pub fn swagger_ui(spec: utoipa::openapi::OpenApi) -> SwaggerUi {
+    SwaggerUi::new("/docs").url("/openapi.json", spec).config(
+        Config::from("/openapi.json")
+            .validator_url("none")
+            .persist_authorization(true),
+    )
+}

@@ -1,0 +1,54 @@
+//! The HTTP layer: the axum router, its extractors and middleware, and the
+//! OpenAPI docs. Handlers parse, call one service method and map the result.
+
+mod admin;
+mod auth;
+mod docs;
+pub mod error;
+mod extract;
+mod health;
+mod middleware;
+
+use crate::auth::AuthService;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::Redirect;
+use axum::routing::get;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub auth: Arc<AuthService>,
+}
+
+/// The routes and their OpenAPI description, before state is attached.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(admin::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// The whole application, ready to serve.
+pub fn build_app(state: AppState, max_body_bytes: usize) -> Router {
+    let (routes, spec) = api();
+    let app = routes
+        .route("/", get(|| async { Redirect::temporary("/docs/") }))
+        .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+        .merge(docs::swagger_ui(spec));
+    middleware::apply(app)
+}

@@ -1,0 +1,11 @@
+//! llm-chat: a self-hosted, multi-user chat server for OpenAI-compatible
+//! model servers. Layers, top to bottom (nothing calls upward):
+//! `cli` → `config` → `http` → services (`auth`) → `store`.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod logging;
+pub mod server;
+pub mod store;

@@ -1,0 +1,131 @@
+//! The only place that speaks SQL. One `Store` serves SQLite and PostgreSQL:
+//! both schemas use the same column types as far as Rust sees them (text ids,
+//! integer epoch-millisecond times), so every query is written once and runs on
+//! whichever pool `DATABASE_URL` chose.
+
+mod connect;
+mod error;
+mod sessions;
+mod settings;
+mod users;
+
+pub use connect::DatabaseLocation;
+pub use error::StoreError;
+pub use sessions::{NewSession, Session};
+pub use settings::SettingKey;
+pub use users::{NewUser, Role, User, UserCredentials};
+
+use sqlx::{PgPool, SqlitePool};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Runs `$body` with `$pool` bound to the concrete pool of whichever engine is in use.
+/// The body is compiled once per engine, so each query is type-checked against both.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Which database engine a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Handle to the database; cheap to clone (the pools are reference-counted).
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    pub fn engine(&self) -> Engine {
+        match self.pool {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations that the database has not seen yet.
+    /// Safe to run from several replicas at once: PostgreSQL takes an advisory lock.
+    pub async fn migrate(&self) -> Result<i64, StoreError> {
+        let applied = match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        };
+        match applied {
+            Ok(()) => self.schema_version().await,
+            Err(sqlx::migrate::MigrateError::VersionMissing(found)) => {
+                Err(StoreError::SchemaTooNew {
+                    found,
+                    known: self.latest_known_version(),
+                })
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The newest migration applied to the database (0 for an empty database).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
+        let version: i64 = on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_one(pool).await)?;
+        Ok(version)
+    }
+
+    /// The newest migration this build knows; a database ahead of it was written by a newer llm-chat.
+    pub fn latest_known_version(&self) -> i64 {
+        let migrator = match self.pool {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        migrator.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// A round trip to the database, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _: i64 = on_pool!(self, pool => sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(pool).await)?;
+        Ok(())
+    }
+
+    /// Closes every pooled connection; SQLite checkpoints its WAL on the last close.
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await);
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit of every time column.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A new time-ordered id (UUIDv7), so that ids sort by creation.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

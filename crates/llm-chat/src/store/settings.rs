@@ -1,0 +1,53 @@
+//! Settings an admin changes at run time, stored as JSON values by key.
+
+use super::{Store, StoreError, now_ms, on_pool};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// The settings the system knows; a closed list so a typo can't create a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKey {
+    /// Whether anyone may create an account from the sign-in page.
+    RegistrationOpen,
+}
+
+impl SettingKey {
+    fn as_str(self) -> &'static str {
+        match self {
+            SettingKey::RegistrationOpen => "registration_open",
+        }
+    }
+}
+
+impl Store {
+    /// The stored value of a setting, or `None` when it was never set.
+    pub async fn setting<T: DeserializeOwned>(
+        &self,
+        key: SettingKey,
+    ) -> Result<Option<T>, StoreError> {
+        const SQL: &str = "SELECT value FROM settings WHERE key = $1";
+        let raw: Option<String> = on_pool!(self, pool => sqlx::query_scalar(SQL).bind(key.as_str()).fetch_optional(pool).await)?;
+        raw.map(|raw| {
+            serde_json::from_str(&raw).map_err(|err| {
+                StoreError::Corrupt(format!(
+                    "setting {} holds unreadable JSON: {err}",
+                    key.as_str()
+                ))
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn set_setting<T: Serialize>(
+        &self,
+        key: SettingKey,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
+        let json = serde_json::to_string(value).map_err(|err| {
+            StoreError::Corrupt(format!("setting {} cannot be stored: {err}", key.as_str()))
+        })?;
+        on_pool!(self, pool => sqlx::query(SQL).bind(key.as_str()).bind(json).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+}
