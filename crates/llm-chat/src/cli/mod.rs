@@ -104,7 +104,6 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!("{err}");
             eprintln!("error: {err}");
             match err {
                 CliError::Config(_) => ExitCode::from(2),
@@ -119,7 +118,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let _logs = crate::logging::init_server(&config);
-            crate::server::serve(config).await
+            let served = crate::server::serve(config).await;
+            if let Err(err) = &served {
+                // Also into the log files, where an operator looks first.
+                tracing::error!("{err}");
+            }
+            served
         }
         Command::Healthcheck(args) => healthcheck::run(&config, args).await,
         Command::Migrate => {
