@@ -165,18 +165,26 @@ impl AuthService {
         }
     }
 
-    /// Changes the password and ends every other session of the user.
+    /// Changes the password and ends every other session of the user. Wrong
+    /// guesses of the current password count like failed sign-ins.
     #[tracing::instrument(skip_all, fields(user_id = %principal.user.id))]
     pub async fn change_password(
         &self,
         principal: &Principal,
         current: &str,
         new: NewPassword,
+        client: IpAddr,
     ) -> Result<(), AuthError> {
+        let username = principal.user.username.as_str();
+        self.limiter
+            .check(client, username)
+            .map_err(AuthError::TooManyAttempts)?;
         let stored = self.store.credentials_by_id(&principal.user.id).await?;
         if !password::verify_password(current.to_owned(), stored.password_hash).await? {
+            self.limiter.record_failure(client, username);
             return Err(AuthError::WrongCurrentPassword);
         }
+        self.limiter.record_success(client, username);
         let hash = hash_password(new.expose().to_owned()).await?;
         self.store
             .set_password_hash(&principal.user.id, &hash)

@@ -22,7 +22,7 @@ use std::process::ExitCode;
         and a .env file in the working directory; see docs/configuration.md."
 )]
 pub struct Cli {
-    /// Read variables from this file instead of ./.env (variables already set win).
+    /// Read variables from this file instead of ./.env (non-empty environment variables win).
     #[arg(long, global = true, value_name = "FILE")]
     env_file: Option<PathBuf>,
 
@@ -32,7 +32,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server (the default): web UI, API and docs on HOST:PORT.
+    /// Run the server (the default): the API and its docs on HOST:PORT.
     Serve,
     /// Exit 0 when the local server answers /api/health (for Docker HEALTHCHECK).
     Healthcheck(healthcheck::HealthcheckArgs),

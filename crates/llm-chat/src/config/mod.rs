@@ -7,8 +7,9 @@ mod database_url;
 pub use database_url::parse_database_url;
 
 use crate::store::DatabaseLocation;
+use std::collections::HashMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A configuration value that cannot be used, with the fix.
@@ -69,7 +70,8 @@ pub struct Config {
     pub algorithm: TokenAlgorithm,
     /// `ACCESS_TOKEN_EXPIRE_MINUTES`
     pub access_token_ttl: Duration,
-    /// `DATA_DIR`: the generated secret and the default SQLite file.
+    /// `DATA_DIR`: the generated secret and the default SQLite file; defaults to
+    /// the folder of a SQLite `DATABASE_URL`, else `./data`.
     pub data_dir: PathBuf,
     /// `LOG_DIR`: daily JSON log files.
     pub log_dir: PathBuf,
@@ -88,26 +90,17 @@ const DEFAULT_TOKEN_MINUTES: u64 = 10080;
 const MAX_TOKEN_MINUTES: u64 = 525_600;
 
 impl Config {
-    /// Loads `.env` (or `env_file`) into the process environment without
-    /// overriding variables already set, then reads the configuration.
-    pub fn load(env_file: Option<&std::path::Path>) -> Result<Config, ConfigError> {
-        let loaded = match env_file {
-            Some(path) => dotenvy::from_path(path).map_err(|err| ConfigError {
-                variable: "--env-file",
-                value: path.display().to_string(),
-                problem: format!("{err}; check that the file exists and holds KEY=value lines"),
-            }),
-            None => match dotenvy::dotenv() {
-                Err(err) if !err.not_found() => Err(ConfigError {
-                    variable: ".env",
-                    value: ".env".to_owned(),
-                    problem: format!("{err}; fix the line or remove the file"),
-                }),
-                _ => Ok(()),
-            },
-        };
-        loaded?;
-        Config::from_lookup(|name| std::env::var(name).ok())
+    /// Reads the configuration from the environment, falling back to `.env`
+    /// in the working directory (or `env_file`) for variables that are unset
+    /// or empty there. The process environment itself is never modified.
+    pub fn load(env_file: Option<&Path>) -> Result<Config, ConfigError> {
+        let file = read_env_file(env_file)?;
+        Config::from_lookup(|name| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+                .or_else(|| file.get(name).cloned())
+        })
     }
 
     /// Reads the configuration through `lookup` (the environment, or a map in tests).
@@ -119,22 +112,35 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
 
-        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
-        let database = match get("DATABASE_URL") {
-            Some(url) => parse_database_url(&url).map_err(|problem| ConfigError {
-                variable: "DATABASE_URL",
-                value: url,
-                problem,
-            })?,
-            None => DatabaseLocation::Sqlite {
-                path: data_dir.join("conversation.db"),
+        let database = get("DATABASE_URL")
+            .map(|url| {
+                parse_database_url(&url).map_err(|problem| ConfigError {
+                    variable: "DATABASE_URL",
+                    value: url,
+                    problem,
+                })
+            })
+            .transpose()?;
+        // The generated secret belongs with the data it protects: next to the
+        // SQLite file (so a Docker volume on /app/db keeps both), else ./data.
+        let data_dir = match (get("DATA_DIR"), &database) {
+            (Some(dir), _) => PathBuf::from(dir),
+            (None, Some(DatabaseLocation::Sqlite { path })) => match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
             },
+            (None, _) => PathBuf::from("./data"),
         };
+        let database = database.unwrap_or_else(|| DatabaseLocation::Sqlite {
+            path: data_dir.join("conversation.db"),
+        });
         let port = match get("PORT") {
             Some(raw) => raw.parse::<u16>().map_err(|_| ConfigError {
                 variable: "PORT",
                 value: raw,
-                problem: "expected a port number from 1 to 65535, e.g. PORT=8000".to_owned(),
+                problem:
+                    "expected a port number from 1 to 65535 (0 picks a free port), e.g. PORT=8000"
+                        .to_owned(),
             })?,
             None => DEFAULT_PORT,
         };
@@ -209,6 +215,34 @@ impl Config {
     }
 }
 
+/// The `KEY=value` lines of the env file; a missing `./.env` is no error,
+/// a missing `--env-file` is.
+fn read_env_file(env_file: Option<&Path>) -> Result<HashMap<String, String>, ConfigError> {
+    let (path, required) = match env_file {
+        Some(path) => (path, true),
+        None => (Path::new(".env"), false),
+    };
+    let (variable, problem_hint) = if required {
+        (
+            "--env-file",
+            "check that the file exists and holds KEY=value lines",
+        )
+    } else {
+        (".env", "fix the line or remove the file")
+    };
+    let fail = |err: dotenvy::Error| ConfigError {
+        variable,
+        value: path.display().to_string(),
+        problem: format!("{err}; {problem_hint}"),
+    };
+    let entries = match dotenvy::from_path_iter(path) {
+        Ok(entries) => entries,
+        Err(err) if err.not_found() && !required => return Ok(HashMap::new()),
+        Err(err) => return Err(fail(err)),
+    };
+    entries.map(|entry| entry.map_err(fail)).collect()
+}
+
 fn parse_positive(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
@@ -255,6 +289,21 @@ mod tests {
         assert_eq!(config.access_token_ttl, Duration::from_secs(10080 * 60));
         assert_eq!(config.algorithm, TokenAlgorithm::Hs256);
         assert!(config.secret_key.is_none());
+    }
+
+    #[test]
+    fn the_data_folder_follows_a_sqlite_database() {
+        let seed = config(&[("DATABASE_URL", "sqlite:////app/db/conversation.db")]).unwrap();
+        assert_eq!(seed.data_dir, PathBuf::from("/app/db"));
+        assert_eq!(seed.log_dir, PathBuf::from("/app/db/logs"));
+        let explicit = config(&[
+            ("DATABASE_URL", "sqlite:////app/db/c.db"),
+            ("DATA_DIR", "/srv"),
+        ])
+        .unwrap();
+        assert_eq!(explicit.data_dir, PathBuf::from("/srv"));
+        let postgres = config(&[("DATABASE_URL", "postgres://h/db")]).unwrap();
+        assert_eq!(postgres.data_dir, PathBuf::from("./data"));
     }
 
     #[test]

@@ -195,16 +195,18 @@ pub struct PasswordChange {
         (status = 204, description = "Password changed"),
         (status = 401, description = "No token, or an invalid, expired or revoked one", body = ErrorBody),
         (status = 403, description = "The current password is wrong (`wrong_password`)", body = ErrorBody),
-        (status = 422, description = "The new password is not acceptable (`invalid_field`)", body = ErrorBody)))]
+        (status = 422, description = "The new password is not acceptable (`invalid_field`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong current passwords (`too_many_attempts`); see `Retry-After`", body = ErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
     CurrentUser(principal): CurrentUser,
+    ClientIp(client): ClientIp,
     Json(body): Json<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     let new = NewPassword::parse(&body.new_password).map_err(crate::auth::AuthError::from)?;
     state
         .auth
-        .change_password(&principal, &body.current_password, new)
+        .change_password(&principal, &body.current_password, new, client)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

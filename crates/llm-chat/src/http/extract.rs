@@ -99,7 +99,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip())
+            .map(|info| info.0.ip().to_canonical())
             .unwrap_or(IpAddr::from([0, 0, 0, 0]));
         if !is_local_proxy(peer) {
             return Ok(ClientIp(peer));
@@ -112,7 +112,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
                 .and_then(|v| v.rsplit(',').next())
                 .and_then(|ip| ip.trim().parse().ok())
         });
-        Ok(ClientIp(forwarded.unwrap_or(peer)))
+        Ok(ClientIp(
+            forwarded.map_or(peer, |ip: IpAddr| ip.to_canonical()),
+        ))
     }
 }
 
@@ -123,6 +125,6 @@ fn header_ip(headers: &HeaderMap, name: &str) -> Option<IpAddr> {
 fn is_local_proxy(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
     }
 }
