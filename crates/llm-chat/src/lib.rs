@@ -3,9 +3,12 @@
 //! `cli` → `config` → `http` → services (`auth`) → `store`.
 
 pub mod auth;
+pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod generation;
 pub mod http;
+pub mod llm;
 pub mod logging;
 pub mod server;
 pub mod store;

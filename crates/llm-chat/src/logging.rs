@@ -16,8 +16,7 @@ pub struct LogGuard {
 /// Logging for `serve`: stdout and rotated JSON files. A log folder that can't
 /// be written is reported and the server runs on with stdout only.
 pub fn init_server(config: &Config) -> LogGuard {
-    let filter =
-        || EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = || EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
     let stdout = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_filter(filter());
@@ -41,10 +40,7 @@ pub fn init_server(config: &Config) -> LogGuard {
                 .with_span_list(false)
                 .with_writer(writer)
                 .with_filter(filter());
-            tracing_subscriber::registry()
-                .with(stdout)
-                .with(file)
-                .init();
+            tracing_subscriber::registry().with(stdout).with(file).init();
             LogGuard { _file: Some(guard) }
         }
         Err(reason) => {

@@ -2,18 +2,31 @@
 //! Ctrl-C, then finish in-flight requests and close the database cleanly.
 
 use crate::auth::{AuthService, resolve_secret_key};
+use crate::chat::ChatService;
 use crate::cli::CliError;
 use crate::config::Config;
+use crate::generation::GenerationManager;
 use crate::http::{AppState, build_app};
+use crate::llm::{ClientTimeouts, ProviderRegistry, UpstreamClient, load_providers};
 use crate::store::Store;
+use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// How often sessions that expired long ago are deleted.
 const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// Expired sessions are kept this long, so a late request is told "expired", not "unknown".
 const SESSION_GRACE_MS: i64 = 24 * 3600 * 1000;
+/// How often providers without a fixed model list are asked for their models.
+const DISCOVER_EVERY: Duration = Duration::from_secs(300);
+/// On shutdown, replies being written get this long to finish before they are
+/// saved as interrupted (Docker waits 10 s before killing).
+const FINISH_REPLIES_FOR: Duration = Duration::from_secs(5);
+/// After this, connections still open are dropped and the process exits.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(8);
 
 pub async fn serve(config: Config) -> Result<(), CliError> {
     tracing::info!(
@@ -27,37 +40,117 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     let schema = store.migrate().await?;
     tracing::info!(schema, engine = store.engine().name(), "database ready");
     let secret = resolve_secret_key(config.secret_key.as_ref(), &config.data_dir)?;
+
+    let llm = &config.llm;
+    let providers = load_providers(
+        llm.api_url.as_deref(),
+        llm.model.as_deref(),
+        llm.api_key.as_ref(),
+        llm.providers_file.as_deref(),
+    )
+    .map_err(CliError::Providers)?;
+    let client = UpstreamClient::new(ClientTimeouts {
+        connect: llm.connect_timeout,
+        first_token: llm.first_token_timeout,
+        idle: llm.idle_timeout,
+        max_retries: llm.max_retries,
+    })
+    .map_err(CliError::Unhealthy)?;
+    let registry = Arc::new(ProviderRegistry::new(providers));
+    if registry.has_providers() {
+        for provider in registry.providers() {
+            tracing::info!(provider = %provider.name, base_url = %provider.base_url, "model server configured");
+        }
+    } else {
+        tracing::warn!(
+            "no model server configured (LLM_API_URL or LLM_PROVIDERS_FILE): offering the built-in demo model"
+        );
+    }
+    let generations = GenerationManager::new(store.clone(), client.clone(), &config.chat);
+    match generations.recover_interrupted(config.chat.generation_stale).await? {
+        0 => {}
+        n => tracing::warn!(
+            replies = n,
+            "replies left unfinished by the last run were marked interrupted"
+        ),
+    }
+    let chat = Arc::new(ChatService::new(
+        store.clone(),
+        client.clone(),
+        registry.clone(),
+        generations.clone(),
+        config.chat.clone(),
+    ));
     let state = AppState {
         store: store.clone(),
         auth: AuthService::new(store.clone(), &config, &secret),
+        chat,
     };
     let app = build_app(state, config.max_body_bytes);
     let listener = bind(&config.host, config.port).await?;
     let addr = listener.local_addr().map_err(CliError::Io)?;
     tracing::info!("listening on http://{addr} (API docs at /docs)");
 
-    let sweeper = tokio::spawn(sweep_sessions(store.clone()));
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
-    sweeper.abort();
+    let background = [
+        tokio::spawn(sweep_sessions(store.clone())),
+        tokio::spawn(discover_models(registry, client)),
+        generations.spawn_persister(config.chat.generation_stale),
+    ];
+    let shutdown = CancellationToken::new();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown_signal().await;
+            shutdown.cancel();
+        }
+    });
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        let generations = generations.clone();
+        async move {
+            shutdown.cancelled().await;
+            generations.drain(FINISH_REPLIES_FOR).await;
+            generations.interrupt_all();
+        }
+    });
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .into_future();
+    let limit = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_LIMIT).await;
+    };
+    let served = tokio::select! {
+        served = server => served,
+        () = limit => {
+            tracing::warn!("connections were still open {} s after the stop signal; closing them", SHUTDOWN_LIMIT.as_secs());
+            Ok(())
+        }
+    };
+    generations.drain(Duration::from_secs(1)).await;
+    for task in background {
+        task.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     served.map_err(CliError::Io)
 }
 
+async fn discover_models(registry: Arc<ProviderRegistry>, client: UpstreamClient) {
+    let mut tick = tokio::time::interval(DISCOVER_EVERY);
+    loop {
+        tick.tick().await;
+        registry.discover(&client).await;
+    }
+}
+
 /// Binds the port, turning "address in use" into advice.
 pub async fn bind(host: &str, port: u16) -> Result<TcpListener, CliError> {
-    TcpListener::bind((host, port))
-        .await
-        .map_err(|source| CliError::Bind {
-            host: host.to_owned(),
-            port,
-            source,
-        })
+    TcpListener::bind((host, port)).await.map_err(|source| CliError::Bind {
+        host: host.to_owned(),
+        port,
+        source,
+    })
 }
 
 async fn sweep_sessions(store: Store) {

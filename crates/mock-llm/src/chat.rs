@@ -54,7 +54,11 @@ fn authorized(state: &MockState, headers: &HeaderMap) -> bool {
 }
 
 fn openai_error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({"error": {"message": message, "type": "mock_error", "code": status.as_u16()}}))).into_response()
+    (
+        status,
+        Json(json!({"error": {"message": message, "type": "mock_error", "code": status.as_u16()}})),
+    )
+        .into_response()
 }
 
 async fn models(State(state): State<Shared>, headers: HeaderMap) -> Response {
@@ -93,7 +97,9 @@ fn reply_tokens(directives: &Directives, default_len: usize) -> Vec<String> {
     if let Some(text) = &directives.echo {
         return text.chars().map(String::from).collect();
     }
-    (0..directives.tokens.unwrap_or(default_len)).map(|i| format!("w{i} ")).collect()
+    (0..directives.tokens.unwrap_or(default_len))
+        .map(|i| format!("w{i} "))
+        .collect()
 }
 
 async fn completions(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
@@ -140,7 +146,11 @@ async fn completions(State(state): State<Shared>, headers: HeaderMap, body: Byte
     let tokens = reply_tokens(&directives, state.options.tokens);
     let prompt_tokens = body["messages"]
         .as_array()
-        .map(|m| m.iter().map(|m| m["content"].as_str().unwrap_or_default().split_whitespace().count()).sum::<usize>())
+        .map(|m| {
+            m.iter()
+                .map(|m| m["content"].as_str().unwrap_or_default().split_whitespace().count())
+                .sum::<usize>()
+        })
         .unwrap_or(0);
 
     if body["stream"] != true {
@@ -207,7 +217,10 @@ fn stream_reply(plan: StreamPlan) -> Response {
                                 return Some((Err(std::io::Error::other("mock closes the connection")), Step::End));
                             }
                             Some(Fault::Malformed) => {
-                                return Some((Ok(Bytes::from_static(b"data: {this is not json\n\n")), Step::Token(i + 1)));
+                                return Some((
+                                    Ok(Bytes::from_static(b"data: {this is not json\n\n")),
+                                    Step::Token(i + 1),
+                                ));
                             }
                             Some(Fault::Stall) => {
                                 std::future::pending::<()>().await;

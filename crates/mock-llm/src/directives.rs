@@ -84,7 +84,10 @@ mod tests {
         assert_eq!(d.fault, Some(Fault::Close));
         assert_eq!(d.after, Some(2));
         assert_eq!(parse("plain").fault, None);
-        assert_eq!(parse("[[mock fault=429 retry_after=2]]").fault, Some(Fault::Status(429)));
+        assert_eq!(
+            parse("[[mock fault=429 retry_after=2]]").fault,
+            Some(Fault::Status(429))
+        );
         assert_eq!(parse("[[mock echo]] <b>hi</b>").echo.as_deref(), Some("<b>hi</b>"));
     }
 }

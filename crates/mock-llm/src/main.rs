@@ -15,7 +15,11 @@ use clap::Parser;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "mock-llm", version, about = "A fake OpenAI-compatible model server for tests and benchmarks")]
+#[command(
+    name = "mock-llm",
+    version,
+    about = "A fake OpenAI-compatible model server for tests and benchmarks"
+)]
 pub struct Options {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]

@@ -21,7 +21,12 @@ impl Recorder {
     }
 
     pub fn all(&self) -> Vec<serde_json::Value> {
-        self.bodies.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+        self.bodies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub fn clear(&self) {

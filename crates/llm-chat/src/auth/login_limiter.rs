@@ -48,9 +48,7 @@ impl LoginLimiter {
         let now = Instant::now();
         let mut map = self.lock();
         if map.len() > PRUNE_ABOVE {
-            map.retain(|_, f| {
-                now.duration_since(f.since) < WINDOW || f.locked_until.is_some_and(|u| u > now)
-            });
+            map.retain(|_, f| now.duration_since(f.since) < WINDOW || f.locked_until.is_some_and(|u| u > now));
         }
         for (key, limit) in keys(ip, username) {
             let entry = map.entry(key).or_insert(Failures {
@@ -80,9 +78,7 @@ impl LoginLimiter {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
         // A panic while holding this lock cannot leave the counts inconsistent
         // in a way that matters, so a poisoned lock is simply reused.
-        self.failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -91,10 +87,7 @@ fn account_key(ip: IpAddr, username: &str) -> String {
 }
 
 fn keys(ip: IpAddr, username: &str) -> [(String, u32); 2] {
-    [
-        (account_key(ip, username), PER_ACCOUNT),
-        (ip.to_string(), PER_ADDRESS),
-    ]
+    [(account_key(ip, username), PER_ACCOUNT), (ip.to_string(), PER_ADDRESS)]
 }
 
 #[cfg(test)]

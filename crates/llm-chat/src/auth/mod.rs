@@ -90,11 +90,7 @@ impl AuthService {
 
     /// Creates an account (the first one becomes admin) and signs it in.
     #[tracing::instrument(skip_all, fields(username = %username))]
-    pub async fn register(
-        &self,
-        username: Username,
-        password: NewPassword,
-    ) -> Result<IssuedToken, AuthError> {
+    pub async fn register(&self, username: Username, password: NewPassword) -> Result<IssuedToken, AuthError> {
         if !self.registration_open().await? && self.store.count_users().await? > 0 {
             return Err(AuthError::RegistrationClosed);
         }
@@ -107,12 +103,7 @@ impl AuthService {
 
     /// Checks a username and password; `client` is the address the attempt came from.
     #[tracing::instrument(skip_all, fields(client = %client))]
-    pub async fn login(
-        &self,
-        username: &str,
-        password: &str,
-        client: IpAddr,
-    ) -> Result<IssuedToken, AuthError> {
+    pub async fn login(&self, username: &str, password: &str, client: IpAddr) -> Result<IssuedToken, AuthError> {
         self.limiter
             .check(client, username)
             .map_err(AuthError::TooManyAttempts)?;
@@ -140,11 +131,7 @@ impl AuthService {
     /// Resolves a bearer token to its user, refusing expired, tampered and revoked tokens.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
         let claims = self.codec.decode(token)?;
-        let user = match self
-            .store
-            .user_of_live_session(&claims.sid, &claims.sub)
-            .await
-        {
+        let user = match self.store.user_of_live_session(&claims.sid, &claims.sub).await {
             Ok(user) => user,
             Err(StoreError::NotFound) => return Err(AuthError::SessionEnded),
             Err(err) => return Err(err.into()),
@@ -186,9 +173,7 @@ impl AuthService {
         }
         self.limiter.record_success(client, username);
         let hash = hash_password(new.expose().to_owned()).await?;
-        self.store
-            .set_password_hash(&principal.user.id, &hash)
-            .await?;
+        self.store.set_password_hash(&principal.user.id, &hash).await?;
         self.store
             .revoke_user_sessions(&principal.user.id, Some(&principal.session_id))
             .await?;
@@ -197,17 +182,11 @@ impl AuthService {
 
     /// Whether strangers may create accounts (on unless an admin turned it off).
     pub async fn registration_open(&self) -> Result<bool, AuthError> {
-        Ok(self
-            .store
-            .setting(SettingKey::RegistrationOpen)
-            .await?
-            .unwrap_or(true))
+        Ok(self.store.setting(SettingKey::RegistrationOpen).await?.unwrap_or(true))
     }
 
     pub async fn set_registration_open(&self, open: bool) -> Result<(), AuthError> {
-        self.store
-            .set_setting(SettingKey::RegistrationOpen, &open)
-            .await?;
+        self.store.set_setting(SettingKey::RegistrationOpen, &open).await?;
         Ok(())
     }
 
@@ -266,18 +245,11 @@ pub async fn create_user(
 }
 
 /// Sets a new password from the command line and signs the user out everywhere.
-pub async fn reset_password(
-    store: &Store,
-    username: &str,
-    password: NewPassword,
-) -> Result<User, AuthError> {
-    let found = store
-        .credentials_by_username(username)
-        .await
-        .map_err(|err| match err {
-            StoreError::NotFound => AuthError::InvalidCredentials,
-            other => other.into(),
-        })?;
+pub async fn reset_password(store: &Store, username: &str, password: NewPassword) -> Result<User, AuthError> {
+    let found = store.credentials_by_username(username).await.map_err(|err| match err {
+        StoreError::NotFound => AuthError::InvalidCredentials,
+        other => other.into(),
+    })?;
     let hash = hash_password(password.expose().to_owned()).await?;
     store.set_password_hash(&found.user.id, &hash).await?;
     store.revoke_user_sessions(&found.user.id, None).await?;

@@ -25,9 +25,7 @@ pub async fn verify_password(password: String, stored: String) -> Result<bool, H
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return Ok(false);
         };
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
 }
@@ -49,16 +47,8 @@ mod tests {
     async fn a_hash_verifies_only_its_own_password() {
         let hash = hash_password("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(
-            verify_password("correct horse".into(), hash.clone())
-                .await
-                .unwrap()
-        );
+        assert!(verify_password("correct horse".into(), hash.clone()).await.unwrap());
         assert!(!verify_password("wrong horse".into(), hash).await.unwrap());
-        assert!(
-            !verify_password("x".into(), "not a hash".into())
-                .await
-                .unwrap()
-        );
+        assert!(!verify_password("x".into(), "not a hash".into()).await.unwrap());
     }
 }

@@ -22,10 +22,7 @@ pub struct SecretKeyError {
 }
 
 /// The configured key, or the one persisted under `data_dir` (created on first use).
-pub fn resolve_secret_key(
-    configured: Option<&Secret>,
-    data_dir: &Path,
-) -> Result<Secret, SecretKeyError> {
+pub fn resolve_secret_key(configured: Option<&Secret>, data_dir: &Path) -> Result<Secret, SecretKeyError> {
     if let Some(secret) = configured {
         if secret.expose().len() < RECOMMENDED_LEN {
             tracing::warn!(
@@ -50,9 +47,7 @@ pub fn resolve_secret_key(
             return Ok(Secret::new(stored.trim().to_owned()));
         }
         Ok(_) => {
-            return Err(fail(
-                "the file is empty; delete it to generate a new key".to_owned(),
-            ));
+            return Err(fail("the file is empty; delete it to generate a new key".to_owned()));
         }
         Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
             return Err(fail(err.to_string()));
@@ -102,10 +97,7 @@ mod tests {
     fn a_configured_key_wins() {
         let dir = tempfile::tempdir().unwrap();
         let configured = Secret::new("x".repeat(40));
-        assert_eq!(
-            resolve_secret_key(Some(&configured), dir.path()).unwrap(),
-            configured
-        );
+        assert_eq!(resolve_secret_key(Some(&configured), dir.path()).unwrap(), configured);
         assert!(!dir.path().join(FILE_NAME).exists());
     }
 }

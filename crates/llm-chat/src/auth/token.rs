@@ -53,8 +53,7 @@ impl TokenCodec {
     }
 
     pub fn encode(&self, claims: &Claims) -> Result<String, TokenError> {
-        jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.encoding)
-            .map_err(|_| TokenError::Signing)
+        jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.encoding).map_err(|_| TokenError::Signing)
     }
 
     pub fn decode(&self, token: &str) -> Result<Claims, TokenError> {

@@ -33,17 +33,14 @@ pub async fn run(config: &Config, args: HealthcheckArgs) -> Result<(), CliError>
         .await
         .map_err(|err| CliError::Unhealthy(format!("{url} did not answer: {err}")))?;
     let status = response.status();
-    let body: serde_json::Value = response.json().await.map_err(|err| {
-        CliError::Unhealthy(format!(
-            "{url} answered {status} with a body that is not JSON: {err}"
-        ))
-    })?;
+    let body: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|err| CliError::Unhealthy(format!("{url} answered {status} with a body that is not JSON: {err}")))?;
     if status.is_success() && body["status"] == "ok" {
         super::output::say(&format!("ok: {url} {body}"));
         Ok(())
     } else {
-        Err(CliError::Unhealthy(format!(
-            "{url} answered {status}: {body}"
-        )))
+        Err(CliError::Unhealthy(format!("{url} answered {status}: {body}")))
     }
 }

@@ -52,6 +52,8 @@ pub enum CliError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Secret(#[from] SecretKeyError),
+    #[error("configuration error: {0}")]
+    Providers(crate::llm::ProviderError),
     #[error("{0}")]
     Auth(#[from] AuthError),
     #[error(
@@ -78,8 +80,7 @@ fn bind_advice(kind: std::io::ErrorKind, port: u16) -> String {
              or set PORT to a free port"
         ),
         std::io::ErrorKind::PermissionDenied => {
-            "Ports below 1024 need privileges: set PORT to 1024 or above (8000 is the default)"
-                .to_owned()
+            "Ports below 1024 need privileges: set PORT to 1024 or above (8000 is the default)".to_owned()
         }
         std::io::ErrorKind::AddrNotAvailable => {
             "HOST is not an address of this machine: use 0.0.0.0 (all) or 127.0.0.1".to_owned()
@@ -91,10 +92,7 @@ fn bind_advice(kind: std::io::ErrorKind, port: u16) -> String {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -106,7 +104,7 @@ pub fn main() -> ExitCode {
         Err(err) => {
             eprintln!("error: {err}");
             match err {
-                CliError::Config(_) => ExitCode::from(2),
+                CliError::Config(_) | CliError::Providers(_) => ExitCode::from(2),
                 _ => ExitCode::FAILURE,
             }
         }

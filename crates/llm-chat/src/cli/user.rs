@@ -41,16 +41,14 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             let username = Username::parse(&username).map_err(AuthError::from)?;
             let password = read_password(password_stdin)?;
             let role = if admin { Role::Admin } else { Role::User };
-            create_user(&store, username, password, Some(role))
-                .await
-                .map(|user| {
-                    say(&format!(
-                        "created {} {} (id {})",
-                        user.role.as_str(),
-                        user.username,
-                        user.id
-                    ));
-                })
+            create_user(&store, username, password, Some(role)).await.map(|user| {
+                say(&format!(
+                    "created {} {} (id {})",
+                    user.role.as_str(),
+                    user.username,
+                    user.id
+                ));
+            })
         }
         UserCommand::ResetPassword {
             username,
@@ -66,12 +64,10 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
                     ))
                 })
                 .map_err(|err| match err {
-                    AuthError::InvalidCredentials => {
-                        AuthError::Invalid(crate::auth::InvalidCredential {
-                            field: "username",
-                            message: format!("there is no user named {username:?}"),
-                        })
-                    }
+                    AuthError::InvalidCredentials => AuthError::Invalid(crate::auth::InvalidCredential {
+                        field: "username",
+                        message: format!("there is no user named {username:?}"),
+                    }),
                     other => other,
                 })
         }
@@ -83,9 +79,7 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
 fn read_password(from_stdin: bool) -> Result<NewPassword, CliError> {
     let raw = if from_stdin {
         let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(CliError::Io)?;
+        std::io::stdin().read_line(&mut line).map_err(CliError::Io)?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ").map_err(CliError::Io)?;

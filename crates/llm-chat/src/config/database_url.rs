@@ -17,9 +17,7 @@ use std::path::PathBuf;
 pub fn parse_database_url(value: &str) -> Result<DatabaseLocation, String> {
     let value = value.trim();
     if value.starts_with("postgres://") || value.starts_with("postgresql://") {
-        return Ok(DatabaseLocation::Postgres {
-            url: value.to_owned(),
-        });
+        return Ok(DatabaseLocation::Postgres { url: value.to_owned() });
     }
     let Some(rest) = value.strip_prefix("sqlite:") else {
         let scheme = value.split(':').next().unwrap_or_default();
@@ -28,7 +26,9 @@ pub fn parse_database_url(value: &str) -> Result<DatabaseLocation, String> {
         ));
     };
     if rest.contains('?') {
-        return Err("query parameters (?…) are not used; remove them, e.g. sqlite:////app/db/conversation.db".to_owned());
+        return Err(
+            "query parameters (?…) are not used; remove them, e.g. sqlite:////app/db/conversation.db".to_owned(),
+        );
     }
     let path = match rest.strip_prefix("//") {
         // `sqlite:///x` and `sqlite:////x` both name the absolute path `/x`.
@@ -37,9 +37,7 @@ pub fn parse_database_url(value: &str) -> Result<DatabaseLocation, String> {
         None => rest.to_owned(),
     };
     if path.is_empty() || path == "/" {
-        return Err(
-            "no file path after sqlite://; use e.g. sqlite:////app/db/conversation.db".to_owned(),
-        );
+        return Err("no file path after sqlite://; use e.g. sqlite:////app/db/conversation.db".to_owned());
     }
     if path == ":memory:" || path.starts_with("file:") {
         return Err(
@@ -72,22 +70,13 @@ mod tests {
 
     #[test]
     fn three_slashes_is_absolute() {
-        assert_eq!(
-            parse_database_url("sqlite:///abs/path.db"),
-            Ok(sqlite("/abs/path.db"))
-        );
+        assert_eq!(parse_database_url("sqlite:///abs/path.db"), Ok(sqlite("/abs/path.db")));
     }
 
     #[test]
     fn two_slashes_and_none_are_relative() {
-        assert_eq!(
-            parse_database_url("sqlite://relative.db"),
-            Ok(sqlite("relative.db"))
-        );
-        assert_eq!(
-            parse_database_url("sqlite:data/chat.db"),
-            Ok(sqlite("data/chat.db"))
-        );
+        assert_eq!(parse_database_url("sqlite://relative.db"), Ok(sqlite("relative.db")));
+        assert_eq!(parse_database_url("sqlite:data/chat.db"), Ok(sqlite("data/chat.db")));
     }
 
     #[test]
@@ -95,9 +84,7 @@ mod tests {
         for url in ["postgres://u:p@h:5432/db", "postgresql://h/db"] {
             assert_eq!(
                 parse_database_url(url),
-                Ok(DatabaseLocation::Postgres {
-                    url: url.to_owned()
-                })
+                Ok(DatabaseLocation::Postgres { url: url.to_owned() })
             );
         }
     }

@@ -48,12 +48,37 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// The seed's default upstream model server, when one is configured.
+/// Model servers: the seed's default one and how to talk to all of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LlmSettings {
+    /// `LLM_API_URL`, `LLM_MODEL`, `LLM_API_KEY`: the default provider.
     pub api_url: Option<String>,
     pub model: Option<String>,
     pub api_key: Option<Secret>,
+    /// `LLM_PROVIDERS_FILE`: more providers (TOML or JSON).
+    pub providers_file: Option<PathBuf>,
+    /// `LLM_CONNECT_TIMEOUT_SECS`
+    pub connect_timeout: Duration,
+    /// `LLM_FIRST_TOKEN_TIMEOUT_SECS`: from the request to the first text.
+    pub first_token_timeout: Duration,
+    /// `LLM_IDLE_TIMEOUT_SECS`: the longest gap between two chunks.
+    pub idle_timeout: Duration,
+    /// `LLM_MAX_RETRIES`: retries before the first token (refused, 429, 502/503/504).
+    pub max_retries: u32,
+}
+
+/// Limits of the chat engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatSettings {
+    /// `CONTEXT_TOKEN_BUDGET`: estimated tokens of history sent upstream; older turns are left out.
+    pub context_token_budget: usize,
+    /// `MAX_CONCURRENT_GENERATIONS_PER_USER`
+    pub max_concurrent_per_user: usize,
+    /// `GENERATIONS_PER_MINUTE`: new replies per user per minute.
+    pub generations_per_minute: usize,
+    /// `GENERATION_STALE_SECS`: a reply left `streaming` and unsaved this long
+    /// belongs to a server that stopped (PostgreSQL with several replicas).
+    pub generation_stale: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,8 +106,8 @@ pub struct Config {
     pub log_keep_days: usize,
     /// `MAX_BODY_BYTES`: the largest request body accepted.
     pub max_body_bytes: usize,
-    /// `LLM_API_URL`, `LLM_MODEL`, `LLM_API_KEY`
     pub llm: LlmSettings,
+    pub chat: ChatSettings,
 }
 
 pub const DEFAULT_PORT: u16 = 8000;
@@ -106,11 +131,7 @@ impl Config {
     /// Reads the configuration through `lookup` (the environment, or a map in tests).
     /// Empty values count as unset, as Docker Compose passes `${UNSET}` as "".
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
 
         let database = get("DATABASE_URL")
             .map(|url| {
@@ -138,9 +159,7 @@ impl Config {
             Some(raw) => raw.parse::<u16>().map_err(|_| ConfigError {
                 variable: "PORT",
                 value: raw,
-                problem:
-                    "expected a port number from 1 to 65535 (0 picks a free port), e.g. PORT=8000"
-                        .to_owned(),
+                problem: "expected a port number from 1 to 65535 (0 picks a free port), e.g. PORT=8000".to_owned(),
             })?,
             None => DEFAULT_PORT,
         };
@@ -154,8 +173,7 @@ impl Config {
                     return Err(ConfigError {
                         variable: "ALGORITHM",
                         value: raw,
-                        problem: "supported algorithms are HS256 (default), HS384 and HS512"
-                            .to_owned(),
+                        problem: "supported algorithms are HS256 (default), HS384 and HS512".to_owned(),
                     });
                 }
             },
@@ -168,9 +186,7 @@ impl Config {
                     return Err(ConfigError {
                         variable: "ACCESS_TOKEN_EXPIRE_MINUTES",
                         value: raw,
-                        problem: format!(
-                            "expected whole minutes from 1 to {MAX_TOKEN_MINUTES}, e.g. 10080 for 7 days"
-                        ),
+                        problem: format!("expected whole minutes from 1 to {MAX_TOKEN_MINUTES}, e.g. 10080 for 7 days"),
                     });
                 }
             },
@@ -191,6 +207,45 @@ impl Config {
             "e.g. MAX_BODY_BYTES=4194304 (4 MiB)",
         )?;
         let host = get("HOST").unwrap_or_else(|| "0.0.0.0".to_owned());
+        let api_url = get("LLM_API_URL");
+        if let Some(url) = &api_url {
+            crate::llm::normalize_base_url(url).map_err(|problem| ConfigError {
+                variable: "LLM_API_URL",
+                value: url.clone(),
+                problem,
+            })?;
+        }
+        let secs = |variable: &'static str, default: usize| {
+            parse_positive(&get, variable, default, "a number of seconds").map(|n| Duration::from_secs(n as u64))
+        };
+        let llm = LlmSettings {
+            api_url,
+            model: get("LLM_MODEL"),
+            api_key: get("LLM_API_KEY").map(Secret::new),
+            providers_file: get("LLM_PROVIDERS_FILE").map(PathBuf::from),
+            connect_timeout: secs("LLM_CONNECT_TIMEOUT_SECS", 10)?,
+            first_token_timeout: secs("LLM_FIRST_TOKEN_TIMEOUT_SECS", 300)?,
+            idle_timeout: secs("LLM_IDLE_TIMEOUT_SECS", 120)?,
+            max_retries: match get("LLM_MAX_RETRIES") {
+                None => 2,
+                Some(raw) => raw.parse().map_err(|_| ConfigError {
+                    variable: "LLM_MAX_RETRIES",
+                    value: raw,
+                    problem: "expected a whole number, e.g. LLM_MAX_RETRIES=2 (0 turns retries off)".to_owned(),
+                })?,
+            },
+        };
+        let chat = ChatSettings {
+            context_token_budget: parse_positive(
+                &get,
+                "CONTEXT_TOKEN_BUDGET",
+                12_000,
+                "e.g. CONTEXT_TOKEN_BUDGET=12000",
+            )?,
+            max_concurrent_per_user: parse_positive(&get, "MAX_CONCURRENT_GENERATIONS_PER_USER", 4, "e.g. 4")?,
+            generations_per_minute: parse_positive(&get, "GENERATIONS_PER_MINUTE", 30, "e.g. 30")?,
+            generation_stale: secs("GENERATION_STALE_SECS", 30)?,
+        };
 
         Ok(Config {
             log_dir: get("LOG_DIR")
@@ -206,11 +261,8 @@ impl Config {
             log_level,
             log_keep_days,
             max_body_bytes,
-            llm: LlmSettings {
-                api_url: get("LLM_API_URL"),
-                model: get("LLM_MODEL"),
-                api_key: get("LLM_API_KEY").map(Secret::new),
-            },
+            llm,
+            chat,
         })
     }
 }
@@ -223,10 +275,7 @@ fn read_env_file(env_file: Option<&Path>) -> Result<HashMap<String, String>, Con
         None => (Path::new(".env"), false),
     };
     let (variable, problem_hint) = if required {
-        (
-            "--env-file",
-            "check that the file exists and holds KEY=value lines",
-        )
+        ("--env-file", "check that the file exists and holds KEY=value lines")
     } else {
         (".env", "fix the line or remove the file")
     };
@@ -268,10 +317,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -296,11 +342,7 @@ mod tests {
         let seed = config(&[("DATABASE_URL", "sqlite:////app/db/conversation.db")]).unwrap();
         assert_eq!(seed.data_dir, PathBuf::from("/app/db"));
         assert_eq!(seed.log_dir, PathBuf::from("/app/db/logs"));
-        let explicit = config(&[
-            ("DATABASE_URL", "sqlite:////app/db/c.db"),
-            ("DATA_DIR", "/srv"),
-        ])
-        .unwrap();
+        let explicit = config(&[("DATABASE_URL", "sqlite:////app/db/c.db"), ("DATA_DIR", "/srv")]).unwrap();
         assert_eq!(explicit.data_dir, PathBuf::from("/srv"));
         let postgres = config(&[("DATABASE_URL", "postgres://h/db")]).unwrap();
         assert_eq!(postgres.data_dir, PathBuf::from("./data"));
@@ -322,6 +364,8 @@ mod tests {
             ("ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
             ("LOG_LEVEL", "loud=="),
             ("MAX_BODY_BYTES", "-1"),
+            ("LLM_API_URL", "localhost:8000"),
+            ("LLM_IDLE_TIMEOUT_SECS", "0"),
         ] {
             let err = config(&[(name, value)]).unwrap_err();
             assert_eq!(err.variable, name);

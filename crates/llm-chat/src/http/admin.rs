@@ -32,10 +32,7 @@ pub struct SettingsUpdate {
         (status = 200, body = Settings),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an administrator (`admin_only`)", body = ErrorBody)))]
-pub async fn get_settings(
-    State(state): State<AppState>,
-    _admin: AdminUser,
-) -> Result<Json<Settings>, ApiError> {
+pub async fn get_settings(State(state): State<AppState>, _admin: AdminUser) -> Result<Json<Settings>, ApiError> {
     current(&state).await.map(Json)
 }
 

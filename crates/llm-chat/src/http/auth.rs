@@ -115,11 +115,7 @@ impl FromRequest<AppState> for LoginBody {
             return Ok(LoginBody(credentials));
         }
         let axum::Form(form) = axum::Form::<PasswordForm>::from_request(req, state).await?;
-        if form
-            .grant_type
-            .as_deref()
-            .is_some_and(|grant| grant != "password")
-        {
+        if form.grant_type.as_deref().is_some_and(|grant| grant != "password") {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
@@ -150,10 +146,7 @@ pub async fn login(
     ClientIp(client): ClientIp,
     LoginBody(body): LoginBody,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let issued = state
-        .auth
-        .login(&body.username, &body.password, client)
-        .await?;
+    let issued = state.auth.login(&body.username, &body.password, client).await?;
     Ok(Json(issued.into()))
 }
 

@@ -1,9 +1,7 @@
 //! The OpenAPI description and the interactive docs at `/docs`, served from
 //! files inside the binary: the page loads nothing from any other host.
 
-use utoipa::openapi::security::{
-    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
-};
+use utoipa::openapi::security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -19,6 +17,9 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Accounts and sign-in"),
+        (name = "chat", description = "Models, conversations, messages and the replies being written. \
+            Replies stream as Server-Sent Events (`message`, `generation`, `reasoning`, `delta`, `title`, `done`, `error`, each with an `id:` for `Last-Event-ID`), \
+            or over the WebSocket `GET /ws/chat` (token as `?token=`; client frames `send`, `subscribe`, `cancel`)."),
         (name = "admin", description = "Server settings (administrators)")
     )
 )]

@@ -2,6 +2,8 @@
 //! `{"error":{"code":"snake_case","message":"human sentence"}}` with the right status.
 
 use crate::auth::{AuthError, TokenError};
+use crate::chat::ChatError;
+use crate::llm::LlmError;
 use crate::store::StoreError;
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -60,6 +62,14 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, code, message)
     }
 
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// A 5xx whose cause is logged here and never shown to the client.
     fn internal(status: StatusCode, code: &'static str, cause: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(%cause, "request failed");
@@ -97,21 +107,13 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => ApiError::not_found("not found, or not yours"),
-            StoreError::Conflict(_) => ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "this conflicts with existing data",
-            ),
+            StoreError::Conflict(_) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", "this conflicts with existing data")
+            }
             StoreError::Unavailable(_) | StoreError::FolderNotWritable { .. } => {
-                ApiError::internal(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database_unavailable",
-                    &err,
-                )
+                ApiError::internal(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", &err)
             }
-            other => {
-                ApiError::internal(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &other)
-            }
+            other => ApiError::internal(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &other),
         }
     }
 }
@@ -123,34 +125,48 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials => ApiError::unauthorized("invalid_credentials", message),
             AuthError::AccountDisabled => ApiError::forbidden("account_disabled", message),
             AuthError::RegistrationClosed => ApiError::forbidden("registration_closed", message),
-            AuthError::UsernameTaken(_) => {
-                ApiError::new(StatusCode::CONFLICT, "username_taken", message)
-            }
+            AuthError::UsernameTaken(_) => ApiError::new(StatusCode::CONFLICT, "username_taken", message),
             AuthError::WrongCurrentPassword => ApiError::forbidden("wrong_password", message),
             AuthError::Invalid(invalid) => ApiError {
                 field: Some(invalid.field),
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
             },
-            AuthError::Token(TokenError::Expired) => {
-                ApiError::unauthorized("token_expired", message)
+            AuthError::Token(TokenError::Expired) => ApiError::unauthorized("token_expired", message),
+            AuthError::Token(TokenError::Invalid) => ApiError::unauthorized("invalid_token", message),
+            AuthError::Token(TokenError::Signing) => {
+                ApiError::internal(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &message)
             }
-            AuthError::Token(TokenError::Invalid) => {
-                ApiError::unauthorized("invalid_token", message)
-            }
-            AuthError::Token(TokenError::Signing) => ApiError::internal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                &message,
-            ),
             AuthError::SessionEnded => ApiError::unauthorized("session_ended", message),
             AuthError::TooManyAttempts(wait) => ApiError {
                 retry_after_secs: Some(wait.as_secs().max(1)),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
             },
-            AuthError::Hash(_) => {
-                ApiError::internal(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &err)
-            }
+            AuthError::Hash(_) => ApiError::internal(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &err),
             AuthError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(err: ChatError) -> Self {
+        let message = err.to_string();
+        match err {
+            ChatError::NotFound(_) => ApiError::not_found(message),
+            ChatError::Invalid { field, .. } => ApiError {
+                field: Some(field),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+            },
+            ChatError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            ChatError::Limited(limit) => ApiError {
+                retry_after_secs: Some(limit.retry_after.as_secs().max(1)),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            },
+            ChatError::Model(LlmError::NoSuchModel(_)) => ApiError {
+                field: Some("model"),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_model", message)
+            },
+            ChatError::Model(other) => ApiError::new(StatusCode::BAD_GATEWAY, other.code(), message),
+            ChatError::Store(store) => store.into(),
         }
     }
 }
@@ -185,10 +201,7 @@ impl From<FormRejection> for ApiError {
             FormRejection::FailedToDeserializeFormBody(_) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_field",
-                format!(
-                    "the form has a missing or wrong field: {}",
-                    rejection.body_text()
-                ),
+                format!("the form has a missing or wrong field: {}", rejection.body_text()),
             ),
             other => body_error(other.status(), other.body_text()),
         }

@@ -29,10 +29,7 @@ pub struct CurrentUser(pub Principal);
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers)?;
         let principal = state.auth.authenticate(token).await?;
         tracing::Span::current().record("user_id", principal.user.id.as_str());
@@ -47,16 +44,10 @@ pub struct AdminUser(pub Principal);
 impl FromRequestParts<AppState> for AdminUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let CurrentUser(principal) = CurrentUser::from_request_parts(parts, state).await?;
         if principal.user.role != Role::Admin {
-            return Err(ApiError::forbidden(
-                "admin_only",
-                "only an administrator may do this",
-            ));
+            return Err(ApiError::forbidden("admin_only", "only an administrator may do this"));
         }
         Ok(AdminUser(principal))
     }
@@ -72,18 +63,10 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
     value
         .to_str()
         .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|token| !token.is_empty())
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "invalid_token",
-                "the Authorization header must be `Bearer <token>`",
-            )
-        })
+        .ok_or_else(|| ApiError::unauthorized("invalid_token", "the Authorization header must be `Bearer <token>`"))
 }
 
 /// The address a request came from. Behind a reverse proxy on the same host or
@@ -112,9 +95,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
                 .and_then(|v| v.rsplit(',').next())
                 .and_then(|ip| ip.trim().parse().ok())
         });
-        Ok(ClientIp(
-            forwarded.map_or(peer, |ip: IpAddr| ip.to_canonical()),
-        ))
+        Ok(ClientIp(forwarded.map_or(peer, |ip: IpAddr| ip.to_canonical())))
     }
 }
 

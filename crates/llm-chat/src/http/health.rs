@@ -12,9 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(health))
-        .routes(routes!(ready))
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,9 +79,5 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, ApiErro
 }
 
 fn not_ready(message: String) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "database_unavailable",
-        message,
-    )
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", message)
 }

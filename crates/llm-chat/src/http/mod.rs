@@ -3,13 +3,19 @@
 
 mod admin;
 mod auth;
+mod conversations;
 mod docs;
 pub mod error;
 mod extract;
+mod generations;
 mod health;
 mod middleware;
+mod models;
+mod sse;
+mod ws;
 
 use crate::auth::AuthService;
+use crate::chat::ChatService;
 use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -24,6 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub struct AppState {
     pub store: Store,
     pub auth: Arc<AuthService>,
+    pub chat: Arc<ChatService>,
 }
 
 /// The routes and their OpenAPI description, before state is attached.
@@ -32,6 +39,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(health::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(models::router())
+        .merge(conversations::router())
+        .merge(generations::router())
         .split_for_parts()
 }
 
@@ -45,6 +55,7 @@ pub fn build_app(state: AppState, max_body_bytes: usize) -> Router {
     let (routes, spec) = api();
     let app = routes
         .route("/", get(|| async { Redirect::temporary("/docs/") }))
+        .merge(ws::router())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

@@ -4,13 +4,17 @@
 //! whichever pool `DATABASE_URL` chose.
 
 mod connect;
+mod conversations;
 mod error;
+mod messages;
 mod sessions;
 mod settings;
 mod users;
 
 pub use connect::DatabaseLocation;
+pub use conversations::{Conversation, ConversationQuery, ListCursor, NewConversation};
 pub use error::StoreError;
+pub use messages::{Exchange, FinishedMessage, Message, MessageRole, MessageStatus, NewExchange};
 pub use sessions::{NewSession, Session};
 pub use settings::SettingKey;
 pub use users::{NewUser, Role, User, UserCredentials};
@@ -79,12 +83,10 @@ impl Store {
         };
         match applied {
             Ok(()) => self.schema_version().await,
-            Err(sqlx::migrate::MigrateError::VersionMissing(found)) => {
-                Err(StoreError::SchemaTooNew {
-                    found,
-                    known: self.latest_known_version(),
-                })
-            }
+            Err(sqlx::migrate::MigrateError::VersionMissing(found)) => Err(StoreError::SchemaTooNew {
+                found,
+                known: self.latest_known_version(),
+            }),
             Err(err) => Err(err.into()),
         }
     }

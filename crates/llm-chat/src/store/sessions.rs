@@ -34,11 +34,7 @@ impl Store {
 
     /// The user behind a session that is neither revoked nor expired.
     /// `NotFound` covers every reason a token must stop working.
-    pub async fn user_of_live_session(
-        &self,
-        session_id: &str,
-        user_id: &str,
-    ) -> Result<User, StoreError> {
+    pub async fn user_of_live_session(&self, session_id: &str, user_id: &str) -> Result<User, StoreError> {
         const SQL: &str = "SELECT u.id, u.username, u.role, u.disabled, u.created_at, u.updated_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3";
@@ -52,18 +48,13 @@ impl Store {
     }
 
     pub async fn revoke_session(&self, session_id: &str) -> Result<(), StoreError> {
-        const SQL: &str =
-            "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+        const SQL: &str = "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
         let rows = on_pool!(self, pool => sqlx::query(SQL).bind(session_id).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
         expect_one_row(rows)
     }
 
     /// Ends every session of a user except `keep` (the one changing the password, say).
-    pub async fn revoke_user_sessions(
-        &self,
-        user_id: &str,
-        keep: Option<&str>,
-    ) -> Result<u64, StoreError> {
+    pub async fn revoke_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, StoreError> {
         const SQL: &str = "UPDATE sessions SET revoked_at = $3 \
              WHERE user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id <> $2)";
         let rows = on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(keep).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;

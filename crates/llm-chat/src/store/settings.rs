@@ -20,33 +20,22 @@ impl SettingKey {
 
 impl Store {
     /// The stored value of a setting, or `None` when it was never set.
-    pub async fn setting<T: DeserializeOwned>(
-        &self,
-        key: SettingKey,
-    ) -> Result<Option<T>, StoreError> {
+    pub async fn setting<T: DeserializeOwned>(&self, key: SettingKey) -> Result<Option<T>, StoreError> {
         const SQL: &str = "SELECT value FROM settings WHERE key = $1";
-        let raw: Option<String> = on_pool!(self, pool => sqlx::query_scalar(SQL).bind(key.as_str()).fetch_optional(pool).await)?;
+        let raw: Option<String> =
+            on_pool!(self, pool => sqlx::query_scalar(SQL).bind(key.as_str()).fetch_optional(pool).await)?;
         raw.map(|raw| {
-            serde_json::from_str(&raw).map_err(|err| {
-                StoreError::Corrupt(format!(
-                    "setting {} holds unreadable JSON: {err}",
-                    key.as_str()
-                ))
-            })
+            serde_json::from_str(&raw)
+                .map_err(|err| StoreError::Corrupt(format!("setting {} holds unreadable JSON: {err}", key.as_str())))
         })
         .transpose()
     }
 
-    pub async fn set_setting<T: Serialize>(
-        &self,
-        key: SettingKey,
-        value: &T,
-    ) -> Result<(), StoreError> {
+    pub async fn set_setting<T: Serialize>(&self, key: SettingKey, value: &T) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
-        let json = serde_json::to_string(value).map_err(|err| {
-            StoreError::Corrupt(format!("setting {} cannot be stored: {err}", key.as_str()))
-        })?;
+        let json = serde_json::to_string(value)
+            .map_err(|err| StoreError::Corrupt(format!("setting {} cannot be stored: {err}", key.as_str())))?;
         on_pool!(self, pool => sqlx::query(SQL).bind(key.as_str()).bind(json).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
         Ok(())
     }

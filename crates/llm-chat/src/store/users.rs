@@ -103,21 +103,17 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<User, StoreError> {
-        const SQL: &str =
-            "SELECT id, username, role, disabled, created_at, updated_at FROM users WHERE id = $1";
-        let user =
-            on_pool!(self, pool => sqlx::query_as::<_, User>(SQL).bind(id).fetch_one(pool).await)?;
+        const SQL: &str = "SELECT id, username, role, disabled, created_at, updated_at FROM users WHERE id = $1";
+        let user = on_pool!(self, pool => sqlx::query_as::<_, User>(SQL).bind(id).fetch_one(pool).await)?;
         Ok(user)
     }
 
     /// Looks an account up by name, ignoring letter case.
-    pub async fn credentials_by_username(
-        &self,
-        username: &str,
-    ) -> Result<UserCredentials, StoreError> {
+    pub async fn credentials_by_username(&self, username: &str) -> Result<UserCredentials, StoreError> {
         const SQL: &str = "SELECT id, username, role, disabled, created_at, updated_at, password_hash \
              FROM users WHERE lower(username) = lower($1)";
-        let found = on_pool!(self, pool => sqlx::query_as::<_, UserCredentials>(SQL).bind(username).fetch_one(pool).await)?;
+        let found =
+            on_pool!(self, pool => sqlx::query_as::<_, UserCredentials>(SQL).bind(username).fetch_one(pool).await)?;
         Ok(found)
     }
 
@@ -128,11 +124,7 @@ impl Store {
         Ok(found)
     }
 
-    pub async fn set_password_hash(
-        &self,
-        user_id: &str,
-        password_hash: &str,
-    ) -> Result<(), StoreError> {
+    pub async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
         let rows = on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(password_hash).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
         expect_one_row(rows)
@@ -152,16 +144,13 @@ impl Store {
 
     /// Every account, oldest first.
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        const SQL: &str = "SELECT id, username, role, disabled, created_at, updated_at FROM users ORDER BY created_at, id";
+        const SQL: &str =
+            "SELECT id, username, role, disabled, created_at, updated_at FROM users ORDER BY created_at, id";
         let users = on_pool!(self, pool => sqlx::query_as::<_, User>(SQL).fetch_all(pool).await)?;
         Ok(users)
     }
 }
 
 pub(super) fn expect_one_row(rows: u64) -> Result<(), StoreError> {
-    if rows == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    if rows == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }

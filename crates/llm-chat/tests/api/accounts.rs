@@ -42,12 +42,7 @@ async fn a_new_user_registers_signs_in_sees_themself_and_signs_out(engine: Engin
     assert_eq!(me["id"], registered["user"]["id"]);
     assert!(me.get("password_hash").is_none());
 
-    let (status, _) = read(
-        server
-            .post("/api/auth/logout", Some(token), &json!({}))
-            .await,
-    )
-    .await;
+    let (status, _) = read(server.post("/api/auth/logout", Some(token), &json!({})).await).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = read(server.get("/api/auth/me", Some(token)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -55,10 +50,7 @@ async fn a_new_user_registers_signs_in_sees_themself_and_signs_out(engine: Engin
 
     // The registration token is another session and still works.
     let first = registered["access_token"].as_str().unwrap();
-    assert_eq!(
-        server.get("/api/auth/me", Some(first)).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.get("/api/auth/me", Some(first)).await.status(), StatusCode::OK);
 }
 
 async fn the_first_account_becomes_admin_and_later_ones_do_not(engine: Engine) {
@@ -118,11 +110,7 @@ async fn unacceptable_usernames_and_passwords_name_the_field(engine: Engine) {
                 .await,
         )
         .await;
-        assert_eq!(
-            status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{username}: {body}"
-        );
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{username}: {body}");
         assert_eq!(error_code(&body), "invalid_field");
         assert_eq!(body["error"]["field"], field);
     }
@@ -134,10 +122,7 @@ async fn unacceptable_usernames_and_passwords_name_the_field(engine: Engine) {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("password"),
+        body["error"]["message"].as_str().unwrap().contains("password"),
         "{body}"
     );
     let response = server
@@ -248,25 +233,13 @@ async fn changing_the_password_signs_out_other_sessions(engine: Engine) {
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(server.get("/api/auth/me", Some(token)).await.status(), StatusCode::OK);
     assert_eq!(
-        server.get("/api/auth/me", Some(token)).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        server
-            .get("/api/auth/me", Some(&other_session))
-            .await
-            .status(),
+        server.get("/api/auth/me", Some(&other_session)).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        server.login("carol", PASSWORD).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        server.login("carol", new_password).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.login("carol", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(server.login("carol", new_password).await.status(), StatusCode::OK);
 }
 
 async fn the_docs_authorize_form_can_sign_in(engine: Engine) {
@@ -275,11 +248,7 @@ async fn the_docs_authorize_form_can_sign_in(engine: Engine) {
     let response = server
         .client
         .post(server.url("/api/auth/login"))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", "dave"),
-            ("password", PASSWORD),
-        ])
+        .form(&[("grant_type", "password"), ("username", "dave"), ("password", PASSWORD)])
         .send()
         .await
         .unwrap();
@@ -313,18 +282,11 @@ async fn repeated_failed_logins_are_refused_with_retry_after(engine: Engine) {
     }
     let response = server.login("erin", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry_after > 60 && retry_after <= 300, "{retry_after}");
     let (_, body) = read(response).await;
     assert_eq!(error_code(&body), "too_many_attempts");
     // Another account from the same address is not locked by erin's failures.
     server.register("frank").await;
-    assert_eq!(
-        server.login("frank", PASSWORD).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.login("frank", PASSWORD).await.status(), StatusCode::OK);
 }

@@ -41,14 +41,8 @@ async fn the_docs_page_and_its_assets_come_from_this_server_only() {
         .text()
         .await
         .unwrap();
-    assert!(
-        initializer.contains("\"validatorUrl\": \"none\""),
-        "{initializer}"
-    );
-    assert!(
-        initializer.contains("\"url\": \"/openapi.json\""),
-        "{initializer}"
-    );
+    assert!(initializer.contains("\"validatorUrl\": \"none\""), "{initializer}");
+    assert!(initializer.contains("\"url\": \"/openapi.json\""), "{initializer}");
     assert!(
         !initializer.contains("http://") && !initializer.contains("https://"),
         "{initializer}"
@@ -72,10 +66,7 @@ async fn the_spec_describes_every_endpoint_errors_and_bearer_auth() {
         ("/api/admin/settings", "patch"),
     ] {
         let operation = &spec["paths"][path][method];
-        assert!(
-            operation.is_object(),
-            "{method} {path} is missing from the spec"
-        );
+        assert!(operation.is_object(), "{method} {path} is missing from the spec");
         let responses = operation["responses"].as_object().unwrap();
         if path != "/api/health" {
             assert!(
@@ -88,10 +79,7 @@ async fn the_spec_describes_every_endpoint_errors_and_bearer_auth() {
     }
     let schemes = &spec["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
-    assert_eq!(
-        schemes["oauth2"]["flows"]["password"]["tokenUrl"],
-        "/api/auth/login"
-    );
+    assert_eq!(schemes["oauth2"]["flows"]["password"]["tokenUrl"], "/api/auth/login");
     assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
     let login = &spec["paths"]["/api/auth/login"]["post"]["requestBody"]["content"];
     assert!(login["application/x-www-form-urlencoded"].is_object());

@@ -37,8 +37,7 @@ macro_rules! on_both_engines {
 
 /// The PostgreSQL server tests may create databases on.
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// A database that exists for one test.
@@ -51,10 +50,7 @@ impl TestDb {
     pub async fn create(engine: Engine, data_dir: &Path) -> TestDb {
         match engine {
             Engine::Sqlite => TestDb::Sqlite {
-                url: format!(
-                    "sqlite://{}",
-                    data_dir.join("db").join("conversation.db").display()
-                ),
+                url: format!("sqlite://{}", data_dir.join("db").join("conversation.db").display()),
             },
             Engine::Postgres => {
                 let name = format!("llmchat_test_{}", uuid::Uuid::new_v4().simple());
@@ -123,9 +119,7 @@ async fn drop_database(name: String) {
 
 /// `postgres://u@h:5432/test?x` with the database name replaced.
 pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let prefix = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
     match query {
         Some(q) => format!("{prefix}/{name}?{q}"),
@@ -252,8 +246,7 @@ impl TestServer {
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
-        self.send_json(reqwest::Method::POST, path, token, body)
-            .await
+        self.send_json(reqwest::Method::POST, path, token, body).await
     }
 
     /// Registers `username` and returns its access token.
@@ -301,10 +294,7 @@ async fn spawn_serving(dir: &Path, env: &[(String, String)]) -> (Child, String, 
             return (child, format!("http://{addr}"), output);
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "llm-chat exited with {status} before listening:\n{}",
-                output.text()
-            );
+            panic!("llm-chat exited with {status} before listening:\n{}", output.text());
         }
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -321,12 +311,7 @@ fn listening_address(log: &str) -> Option<String> {
 }
 
 /// Runs the binary with `args` in `dir` with exactly `env`, feeding `stdin`.
-pub async fn run_command(
-    dir: &Path,
-    env: &[(&str, &str)],
-    args: &[&str],
-    stdin: Option<&str>,
-) -> std::process::Output {
+pub async fn run_command(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> std::process::Output {
     use tokio::io::AsyncWriteExt;
     let mut child = Command::new(BINARY)
         .args(args)

@@ -43,37 +43,20 @@ async fn unknown_routes_methods_and_oversized_bodies_answer_in_the_error_shape()
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&body), "not_found");
 
-    let (status, body) = read(
-        server
-            .client
-            .delete(server.url("/api/health"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = read(server.client.delete(server.url("/api/health")).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(error_code(&body), "method_not_allowed");
 
     let huge = "x".repeat(4096);
     let (status, body) = read(
         server
-            .post(
-                "/api/auth/register",
-                None,
-                &json!({"username": huge, "password": huge}),
-            )
+            .post("/api/auth/register", None, &json!({"username": huge, "password": huge}))
             .await,
     )
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(&body), "payload_too_large");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("MAX_BODY_BYTES")
-    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("MAX_BODY_BYTES"));
 }
 
 #[tokio::test]
@@ -83,11 +66,7 @@ async fn sigterm_stops_the_server_cleanly_and_the_log_file_holds_json_lines() {
     let mut server = TestServer::start_with(Engine::Sqlite, &[("LOG_DIR", &log_path)]).await;
     server.get("/api/health", None).await;
     let status = server.terminate().await;
-    assert!(
-        status.success(),
-        "exit status {status}:\n{}",
-        server.output.text()
-    );
+    assert!(status.success(), "exit status {status}:\n{}", server.output.text());
     assert!(server.output.text().contains("shutting down"));
 
     let files: Vec<_> = std::fs::read_dir(log_dir.path())
@@ -96,15 +75,9 @@ async fn sigterm_stops_the_server_cleanly_and_the_log_file_holds_json_lines() {
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
-    assert!(
-        name.starts_with("llm-chat.") && name.ends_with(".log"),
-        "{name}"
-    );
+    assert!(name.starts_with("llm-chat.") && name.ends_with(".log"), "{name}");
     let content = std::fs::read_to_string(&files[0]).unwrap();
-    let lines: Vec<serde_json::Value> = content
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines: Vec<serde_json::Value> = content.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(
         lines
             .iter()

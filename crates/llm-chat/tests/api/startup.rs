@@ -21,19 +21,8 @@ async fn bad_configuration_stops_start_up_with_one_line_naming_the_variable() {
         ("ACCESS_TOKEN_EXPIRE_MINUTES", "forever", "minutes"),
         ("LOG_LEVEL", "very=loud=please", "LOG_LEVEL"),
     ] {
-        let output = run_command(
-            dir.path(),
-            &[("DATA_DIR", &data), (variable, value)],
-            &[],
-            None,
-        )
-        .await;
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{variable}={value}: {}",
-            stderr(&output)
-        );
+        let output = run_command(dir.path(), &[("DATA_DIR", &data), (variable, value)], &[], None).await;
+        assert_eq!(output.status.code(), Some(2), "{variable}={value}: {}", stderr(&output));
         let message = stderr(&output);
         let lines: Vec<&str> = message.lines().collect();
         assert_eq!(lines.len(), 1, "{variable}={value}: {message}");
@@ -50,11 +39,7 @@ async fn a_dot_env_file_in_the_working_directory_is_read() {
     std::fs::write(dir.path().join(".env"), "# comment\nPORT=not-a-port\n").unwrap();
     let output = run_command(dir.path(), &[], &["serve"], None).await;
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("PORT=\"not-a-port\""),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("PORT=\"not-a-port\""), "{}", stderr(&output));
 }
 
 #[tokio::test]
@@ -74,10 +59,7 @@ async fn an_unusable_database_folder_is_explained_with_uid_and_fix() {
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
     let uid = rustix::process::getuid().as_raw();
-    assert!(
-        message.contains(&format!("{}/db", dir.path().display())),
-        "{message}"
-    );
+    assert!(message.contains(&format!("{}/db", dir.path().display())), "{message}");
     assert!(message.contains(&format!("uid {uid}")), "{message}");
     assert!(
         message.contains("Fix:") && message.contains("named volume"),
@@ -170,10 +152,7 @@ async fn the_deployment_guides_four_slash_sqlite_url_is_an_absolute_path() {
     let url = format!("sqlite:///{}", absolute.display());
     assert!(url.starts_with("sqlite:////"));
     let server = TestServer::start_with(Engine::Sqlite, &[("DATABASE_URL", &url)]).await;
-    assert_eq!(
-        server.get("/api/ready", None).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.get("/api/ready", None).await.status(), StatusCode::OK);
     assert!(absolute.exists(), "{} was not created", absolute.display());
 }
 
@@ -192,19 +171,9 @@ async fn healthcheck_succeeds_against_a_running_server_and_fails_without_one() {
         .unwrap()
         .port()
         .to_string();
-    let down = run_command(
-        dir.path(),
-        &[("PORT", &free)],
-        &["healthcheck", "--timeout", "2"],
-        None,
-    )
-    .await;
+    let down = run_command(dir.path(), &[("PORT", &free)], &["healthcheck", "--timeout", "2"], None).await;
     assert_eq!(down.status.code(), Some(1));
-    assert!(
-        stderr(&down).contains("did not answer"),
-        "{}",
-        stderr(&down)
-    );
+    assert!(stderr(&down).contains("did not answer"), "{}", stderr(&down));
 }
 
 #[tokio::test]
@@ -220,13 +189,7 @@ async fn migrate_then_user_commands_create_an_admin_and_reset_a_password() {
     let created = run_command(
         dir.path(),
         &env,
-        &[
-            "user",
-            "create",
-            "root-admin",
-            "--admin",
-            "--password-stdin",
-        ],
+        &["user", "create", "root-admin", "--admin", "--password-stdin"],
         Some(&format!("{PASSWORD}\n")),
     )
     .await;
@@ -265,11 +228,7 @@ async fn migrate_then_user_commands_create_an_admin_and_reset_a_password() {
     )
     .await;
     assert_eq!(unknown.status.code(), Some(1));
-    assert!(
-        stderr(&unknown).contains("no user named"),
-        "{}",
-        stderr(&unknown)
-    );
+    assert!(stderr(&unknown).contains("no user named"), "{}", stderr(&unknown));
 
     let url = format!("sqlite://{}/conversation.db", data);
     let server = TestServer::start_with(Engine::Sqlite, &[("DATABASE_URL", &url)]).await;
@@ -296,15 +255,9 @@ fn every_command_has_useful_help() {
         vec!["user", "create", "--help"],
         vec!["user", "reset-password", "--help"],
     ] {
-        let output = std::process::Command::new(BINARY)
-            .args(&args)
-            .output()
-            .unwrap();
+        let output = std::process::Command::new(BINARY).args(&args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
         let text = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            text.contains("Usage:") && text.lines().count() > 4,
-            "{args:?}: {text}"
-        );
+        assert!(text.contains("Usage:") && text.lines().count() > 4, "{args:?}: {text}");
     }
 }

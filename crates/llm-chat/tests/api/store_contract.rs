@@ -22,9 +22,7 @@ struct Fixture {
 async fn fixture(engine: Engine) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::create(engine, dir.path()).await;
-    let store = Store::connect(&parse_database_url(db.url()).unwrap())
-        .await
-        .unwrap();
+    let store = Store::connect(&parse_database_url(db.url()).unwrap()).await.unwrap();
     store.migrate().await.unwrap();
     Fixture {
         store,
@@ -33,11 +31,7 @@ async fn fixture(engine: Engine) -> Fixture {
     }
 }
 
-async fn user(
-    store: &Store,
-    name: &str,
-    role: Option<Role>,
-) -> Result<llm_chat::store::User, StoreError> {
+async fn user(store: &Store, name: &str, role: Option<Role>) -> Result<llm_chat::store::User, StoreError> {
     store
         .insert_user(NewUser {
             username: name,
@@ -69,16 +63,10 @@ async fn users_are_found_by_name_in_any_case_and_names_are_unique(engine: Engine
         f.store.credentials_by_username("bob").await,
         Err(StoreError::NotFound)
     ));
-    assert!(matches!(
-        f.store.user_by_id("missing").await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(f.store.user_by_id("missing").await, Err(StoreError::NotFound)));
 
     f.store.set_role(&alice.id, Role::Admin).await.unwrap();
-    f.store
-        .set_password_hash(&alice.id, "$argon2id$other")
-        .await
-        .unwrap();
+    f.store.set_password_hash(&alice.id, "$argon2id$other").await.unwrap();
     let updated = f.store.credentials_by_id(&alice.id).await.unwrap();
     assert_eq!(updated.user.role, Role::Admin);
     assert_eq!(updated.password_hash, "$argon2id$other");
@@ -98,14 +86,8 @@ async fn the_first_account_claims_admin_once(engine: Engine) {
         user(&f.store, "three", None)
     );
     let roles: Vec<Role> = [a, b, c].into_iter().map(|u| u.unwrap().role).collect();
-    assert_eq!(
-        roles.iter().filter(|r| **r == Role::Admin).count(),
-        1,
-        "{roles:?}"
-    );
-    let explicit = user(&f.store, "second-admin", Some(Role::Admin))
-        .await
-        .unwrap();
+    assert_eq!(roles.iter().filter(|r| **r == Role::Admin).count(), 1, "{roles:?}");
+    let explicit = user(&f.store, "second-admin", Some(Role::Admin)).await.unwrap();
     assert_eq!(explicit.role, Role::Admin);
 }
 
@@ -149,10 +131,7 @@ async fn sessions_end_when_revoked_or_expired(engine: Engine) {
     ));
 
     f.store.revoke_session(&a.id).await.unwrap();
-    assert!(matches!(
-        f.store.revoke_session(&a.id).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(f.store.revoke_session(&a.id).await, Err(StoreError::NotFound)));
     assert!(matches!(
         f.store.user_of_live_session(&a.id, &u.id).await,
         Err(StoreError::NotFound)
@@ -166,13 +145,7 @@ async fn sessions_end_when_revoked_or_expired(engine: Engine) {
         })
         .await
         .unwrap();
-    assert_eq!(
-        f.store
-            .revoke_user_sessions(&u.id, Some(&c.id))
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(f.store.revoke_user_sessions(&u.id, Some(&c.id)).await.unwrap(), 2);
     assert!(f.store.user_of_live_session(&c.id, &u.id).await.is_ok());
     assert!(matches!(
         f.store.user_of_live_session(&b.id, &u.id).await,
@@ -185,31 +158,17 @@ async fn sessions_end_when_revoked_or_expired(engine: Engine) {
 async fn settings_round_trip_as_json(engine: Engine) {
     let f = fixture(engine).await;
     assert_eq!(
-        f.store
-            .setting::<bool>(SettingKey::RegistrationOpen)
-            .await
-            .unwrap(),
+        f.store.setting::<bool>(SettingKey::RegistrationOpen).await.unwrap(),
         None
     );
-    f.store
-        .set_setting(SettingKey::RegistrationOpen, &false)
-        .await
-        .unwrap();
-    f.store
-        .set_setting(SettingKey::RegistrationOpen, &true)
-        .await
-        .unwrap();
+    f.store.set_setting(SettingKey::RegistrationOpen, &false).await.unwrap();
+    f.store.set_setting(SettingKey::RegistrationOpen, &true).await.unwrap();
     assert_eq!(
-        f.store
-            .setting::<bool>(SettingKey::RegistrationOpen)
-            .await
-            .unwrap(),
+        f.store.setting::<bool>(SettingKey::RegistrationOpen).await.unwrap(),
         Some(true)
     );
     assert!(matches!(
-        f.store
-            .setting::<String>(SettingKey::RegistrationOpen)
-            .await,
+        f.store.setting::<String>(SettingKey::RegistrationOpen).await,
         Err(StoreError::Corrupt(_))
     ));
 }

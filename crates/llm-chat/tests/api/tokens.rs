@@ -38,36 +38,19 @@ async fn tampered_expired_and_revoked_tokens_are_refused(engine: Engine) {
     let server = TestServer::start(engine).await;
     let token = server.register("mallory").await;
     let claims = claims_of(&token);
-    assert_eq!(
-        server.get("/api/auth/me", Some(&token)).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.get("/api/auth/me", Some(&token)).await.status(), StatusCode::OK);
 
     let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = token.split('.').nth(1).unwrap();
-    assert_refused(
-        &server,
-        &format!("{none_header}.{payload}."),
-        "invalid_token",
-    )
-    .await;
+    assert_refused(&server, &format!("{none_header}.{payload}."), "invalid_token").await;
 
     assert_refused(
         &server,
-        &sign(
-            &claims,
-            Algorithm::HS256,
-            "some other secret key of enough length",
-        ),
+        &sign(&claims, Algorithm::HS256, "some other secret key of enough length"),
         "invalid_token",
     )
     .await;
-    assert_refused(
-        &server,
-        &sign(&claims, Algorithm::HS512, TEST_SECRET),
-        "invalid_token",
-    )
-    .await;
+    assert_refused(&server, &sign(&claims, Algorithm::HS512, TEST_SECRET), "invalid_token").await;
 
     let mut promoted = claims.clone();
     promoted["sub"] = json!("00000000-0000-0000-0000-000000000000");
@@ -83,12 +66,7 @@ async fn tampered_expired_and_revoked_tokens_are_refused(engine: Engine) {
 
     let mut expired = claims.clone();
     expired["exp"] = json!(claims["iat"].as_u64().unwrap() - 3600);
-    assert_refused(
-        &server,
-        &sign(&expired, Algorithm::HS256, TEST_SECRET),
-        "token_expired",
-    )
-    .await;
+    assert_refused(&server, &sign(&expired, Algorithm::HS256, TEST_SECRET), "token_expired").await;
 
     assert_refused(&server, "not-a-jwt", "invalid_token").await;
     let (status, body) = read(server.get("/api/auth/me", None).await).await;
@@ -96,10 +74,7 @@ async fn tampered_expired_and_revoked_tokens_are_refused(engine: Engine) {
     assert_eq!(error_code(&body), "missing_token");
 
     assert_eq!(
-        server
-            .post("/api/auth/logout", Some(&token), &json!({}))
-            .await
-            .status(),
+        server.post("/api/auth/logout", Some(&token), &json!({})).await.status(),
         StatusCode::NO_CONTENT
     );
     assert_refused(&server, &token, "session_ended").await;
@@ -119,10 +94,7 @@ async fn a_generated_secret_is_kept_and_tokens_survive_a_restart(engine: Engine)
     );
 
     server.restart().await;
-    assert_eq!(
-        server.get("/api/auth/me", Some(&token)).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.get("/api/auth/me", Some(&token)).await.status(), StatusCode::OK);
     assert_refused(
         &server,
         &sign(&claims_of(&token), Algorithm::HS256, TEST_SECRET),

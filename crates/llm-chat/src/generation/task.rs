@@ -1,0 +1,192 @@
+//! The task that writes one reply: streams from the model (or the demo),
+//! feeds the event log, saves the end state, then announces it.
+
+use super::GenerationManager;
+use super::event::EventKind;
+use super::running::Generation;
+use crate::chat::views::MessageView;
+use crate::llm::{ChatTurn, LlmError, Route, SamplingParams, StreamEvent, Usage, demo_reply};
+use crate::store::{FinishedMessage, MessageStatus};
+use futures_util::StreamExt;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// What a generation needs to run.
+pub struct GenerationPlan {
+    /// `None`: the built-in demo model.
+    pub route: Option<Route>,
+    pub context: Vec<ChatTurn>,
+    pub params: SamplingParams,
+    /// For the demo reply: the user's words and language.
+    pub user_text: String,
+    pub accept_language: Option<String>,
+    /// A title being generated for the conversation, if it has none yet.
+    pub title: Option<oneshot::Receiver<String>>,
+}
+
+/// How long the end of a reply waits for a title still being written.
+const TITLE_GRACE: Duration = Duration::from_secs(3);
+
+enum Outcome {
+    Finished(String),
+    Cancelled,
+    /// The server is stopping.
+    Interrupted,
+    Failed(LlmError),
+}
+
+const INTERRUPTED: &str =
+    "The server was stopped while this reply was being written; the text until then is kept. Regenerate to try again.";
+
+#[derive(Serialize)]
+struct TitleData<'a> {
+    conversation_id: &'a str,
+    title: &'a str,
+}
+
+#[derive(Serialize)]
+struct DoneData {
+    finish_reason: String,
+    usage: Option<Usage>,
+    reply: Option<MessageView>,
+}
+
+#[derive(Serialize)]
+struct ErrorData {
+    code: &'static str,
+    message: String,
+    reply: Option<MessageView>,
+}
+
+pub async fn run(manager: Arc<GenerationManager>, generation: Arc<Generation>, mut plan: GenerationPlan) {
+    let mut usage = Usage::default();
+    let outcome = tokio::select! {
+        biased;
+        () = generation.cancelled() => {
+            if manager.is_stopping() { Outcome::Interrupted } else { Outcome::Cancelled }
+        }
+        outcome = stream_reply(&manager, &generation, &mut plan, &mut usage) => outcome,
+    };
+    if let Some(pending) = plan.title.take()
+        && let Ok(Ok(title)) = tokio::time::timeout(TITLE_GRACE, pending).await
+    {
+        push_title(&generation, &title);
+    }
+    let (content, reasoning) = generation.text();
+    let (status, finish_reason, error) = match &outcome {
+        Outcome::Finished(reason) => (MessageStatus::Done, reason.clone(), None),
+        Outcome::Cancelled => (MessageStatus::Cancelled, "cancelled".to_owned(), None),
+        Outcome::Interrupted => (MessageStatus::Interrupted, "interrupted".to_owned(), None),
+        Outcome::Failed(err) => (MessageStatus::Error, "error".to_owned(), Some(err)),
+    };
+    let (error_code, error_message) = match (&outcome, error) {
+        (_, Some(err)) => (Some(err.code()), Some(err.to_string())),
+        (Outcome::Interrupted, None) => (Some("interrupted"), Some(INTERRUPTED.to_owned())),
+        _ => (None, None),
+    };
+    let saved = manager
+        .store
+        .finish_message(FinishedMessage {
+            id: &generation.message_id,
+            content: &content,
+            reasoning: (!reasoning.is_empty()).then_some(reasoning.as_str()),
+            status,
+            error_code,
+            error_message: error_message.as_deref(),
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            finish_reason: Some(&finish_reason),
+        })
+        .await;
+    let reply = match saved {
+        Ok(message) => Some(MessageView::from(message)),
+        Err(err) => {
+            tracing::error!(generation_id = %generation.id, error = %err, "could not save the end of a reply");
+            None
+        }
+    };
+    match outcome {
+        Outcome::Failed(err) => {
+            tracing::warn!(generation_id = %generation.id, code = err.code(), error = %err, "reply failed");
+            generation.push(
+                EventKind::Error,
+                &ErrorData {
+                    code: err.code(),
+                    message: err.to_string(),
+                    reply,
+                },
+            )
+        }
+        Outcome::Interrupted => generation.push(
+            EventKind::Error,
+            &ErrorData {
+                code: "interrupted",
+                message: INTERRUPTED.to_owned(),
+                reply,
+            },
+        ),
+        Outcome::Finished(_) | Outcome::Cancelled => generation.push(
+            EventKind::Done,
+            &DoneData {
+                finish_reason,
+                usage: (usage != Usage::default()).then_some(usage),
+                reply,
+            },
+        ),
+    };
+    manager.retire(&generation);
+}
+
+async fn stream_reply(
+    manager: &GenerationManager,
+    generation: &Generation,
+    plan: &mut GenerationPlan,
+    usage: &mut Usage,
+) -> Outcome {
+    let mut upstream = match &plan.route {
+        None => demo_reply(&plan.user_text, plan.accept_language.as_deref())
+            .map(Ok)
+            .boxed(),
+        Some(route) => match manager.client.stream_chat(route, &plan.context, plan.params).await {
+            Ok(stream) => stream,
+            Err(err) => return Outcome::Failed(err),
+        },
+    };
+    let mut finish = None;
+    loop {
+        let title = async {
+            match plan.title.as_mut() {
+                Some(pending) => pending.await.ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            title = title => {
+                plan.title = None;
+                if let Some(title) = title {
+                    push_title(generation, &title);
+                }
+            }
+            item = upstream.next() => match item {
+                Some(Ok(StreamEvent::Delta(text))) => generation.push_delta(&text),
+                Some(Ok(StreamEvent::Reasoning(text))) => generation.push_reasoning(&text),
+                Some(Ok(StreamEvent::Usage(reported))) => *usage = reported,
+                Some(Ok(StreamEvent::Finish(reason))) => finish = Some(reason),
+                Some(Err(err)) => return Outcome::Failed(err),
+                None => return Outcome::Finished(finish.unwrap_or_else(|| "stop".to_owned())),
+            },
+        }
+    }
+}
+
+fn push_title(generation: &Generation, title: &str) {
+    generation.push(
+        EventKind::Title,
+        &TitleData {
+            conversation_id: &generation.conversation_id,
+            title,
+        },
+    );
+}
