@@ -92,6 +92,9 @@ fn bind_advice(kind: std::io::ErrorKind, port: u16) -> String {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // One TLS implementation for every HTTPS client in the process (ring, as
+    // the database driver uses); failing means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {

@@ -149,6 +149,12 @@ impl Output {
     }
 }
 
+/// An HTTP client for talking to the servers under test.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A running `llm-chat serve` with its own data folder and database.
 pub struct TestServer {
     pub base: String,
@@ -184,7 +190,7 @@ impl TestServer {
         let (child, base, output) = spawn_serving(data_dir.path(), &env).await;
         TestServer {
             base,
-            client: reqwest::Client::new(),
+            client: http_client(),
             output,
             data_dir,
             db,
