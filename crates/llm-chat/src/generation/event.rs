@@ -60,18 +60,16 @@ impl GenEvent {
         }
     }
 
-    /// The WebSocket frame: the event's fields plus `type`, `id` and `generation_id`.
+    /// The WebSocket frame: `{"type": <event name>, "id": <number>,
+    /// "generation_id": …, "data": <the SSE data>}`.
     pub fn ws_frame(&self, generation_id: &str) -> String {
-        let head = format!(
-            "{{\"type\":\"{}\",\"id\":{},\"generation_id\":{}",
+        format!(
+            "{{\"type\":\"{}\",\"id\":{},\"generation_id\":{},\"data\":{}}}",
             self.kind.name(),
             self.id,
-            serde_json::Value::String(generation_id.to_owned())
-        );
-        match self.json.strip_prefix('{') {
-            Some("}") | None => format!("{head}}}"),
-            Some(rest) => format!("{head},{rest}"),
-        }
+            serde_json::Value::String(generation_id.to_owned()),
+            self.json
+        )
     }
 }
 
@@ -85,12 +83,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ws_frames_merge_the_event_fields() {
+    fn ws_frames_wrap_the_event_data() {
         let event = GenEvent::new(3, EventKind::Delta, &TextData { text: "hi" });
         let frame: serde_json::Value = serde_json::from_str(&event.ws_frame("g1")).unwrap();
         assert_eq!(
             frame,
-            serde_json::json!({"type": "delta", "id": 3, "generation_id": "g1", "text": "hi"})
+            serde_json::json!({"type": "delta", "id": 3, "generation_id": "g1", "data": {"text": "hi"}})
         );
         let empty = GenEvent::new(1, EventKind::Done, &serde_json::json!({}));
         let frame: serde_json::Value = serde_json::from_str(&empty.ws_frame("g")).unwrap();

@@ -1,8 +1,9 @@
 //! `GET /ws/chat`: the same events as SSE over one WebSocket. Client frames:
 //! `{"type":"send","conversation_id",…}`, `{"type":"subscribe","generation_id","after"}`,
-//! `{"type":"cancel","generation_id"}`. Server frames are the events with
-//! `type` set to the event name, plus `generation_id`. Browsers can't send
-//! headers here, so the token may come as `?token=`.
+//! `{"type":"cancel","generation_id"}`. Server frames are the events:
+//! `{"type":<event name>,"id":<number>,"generation_id",…,"data":<the SSE data>}`;
+//! a frame the server cannot act on is answered `{"type":"error","data":{"code","message"}}`.
+//! Browsers can't send headers here, so the token may come as `?token=`.
 
 use super::AppState;
 use super::error::ApiError;
@@ -72,7 +73,7 @@ enum ClientFrame {
 }
 
 fn error_frame(code: &str, message: &str) -> String {
-    json!({"type": "error", "code": code, "message": message}).to_string()
+    json!({"type": "error", "data": {"code": code, "message": message}}).to_string()
 }
 
 fn chat_error_frame(err: ChatError) -> String {

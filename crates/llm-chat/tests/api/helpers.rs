@@ -220,9 +220,24 @@ impl TestServer {
             .unwrap()
     }
 
+    /// Kills the process at once (a crash or power cut) and starts it again on the same data.
+    pub async fn crash_and_restart(&mut self) {
+        self.child.start_kill().unwrap();
+        self.child.wait().await.unwrap();
+        let (child, base, output) = spawn_serving(self.data_dir.path(), &self.env).await;
+        self.child = child;
+        self.base = base;
+        self.output = output;
+    }
+
     /// Stops and starts the server again on the same data.
     pub async fn restart(&mut self) {
         self.terminate().await;
+        self.restart_stopped().await;
+    }
+
+    /// Starts the server again after it stopped.
+    pub async fn restart_stopped(&mut self) {
         let (child, base, output) = spawn_serving(self.data_dir.path(), &self.env).await;
         self.child = child;
         self.base = base;

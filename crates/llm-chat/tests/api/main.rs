@@ -8,9 +8,16 @@
     reason = "a test should stop loudly at the first surprise"
 )]
 
+mod chat_support;
 mod helpers;
 
 mod accounts;
+mod chat_faults;
+mod chat_flow;
+mod chat_isolation;
+mod chat_options;
+mod chat_restart;
+mod chat_ws;
 mod docs;
 mod health;
 mod hygiene;
