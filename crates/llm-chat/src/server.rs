@@ -9,6 +9,7 @@ use crate::generation::GenerationManager;
 use crate::http::{AppState, build_app};
 use crate::llm::{ClientTimeouts, ProviderRegistry, UpstreamClient, load_providers};
 use crate::store::Store;
+use axum::serve::ListenerExt;
 use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,6 +113,11 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
             generations.drain(FINISH_REPLIES_FOR).await;
             generations.interrupt_all();
         }
+    });
+    // Stream events are small writes; without TCP_NODELAY, Nagle's algorithm
+    // holds each one back until the previous is acknowledged (up to 40 ms).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
     });
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

@@ -59,6 +59,17 @@ impl Default for Options {
     }
 }
 
+/// A listener whose connections send each chunk at once (no Nagle delay), as real model servers do.
+pub type NoDelayListener = axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>;
+
+pub fn nodelay(listener: tokio::net::TcpListener) -> NoDelayListener {
+    use axum::serve::ListenerExt;
+    fn set(tcp: &mut tokio::net::TcpStream) {
+        let _ = tcp.set_nodelay(true);
+    }
+    listener.tap_io(set as fn(&mut tokio::net::TcpStream))
+}
+
 /// The mock's routes, for serving on a listener of the caller's choice.
 pub fn app(options: Options) -> axum::Router {
     chat::router(Arc::new(chat::MockState::new(options)))
@@ -69,6 +80,7 @@ pub fn app(options: Options) -> axum::Router {
 pub async fn spawn(options: Options) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind((options.host.as_str(), options.port)).await?;
     let addr = listener.local_addr()?;
+    let listener = nodelay(listener);
     let app = app(options);
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;

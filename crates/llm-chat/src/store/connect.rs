@@ -48,6 +48,9 @@ fn mask_password(url: &str) -> String {
 
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Writers queue for the one write connection; a burst of thousands of
+/// replies starting at once may wait longer than a read would.
+const WRITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Store {
     /// Opens the database. Nothing is migrated here; call [`Store::migrate`].
@@ -74,14 +77,21 @@ async fn connect_sqlite(path: &Path) -> Result<Store, StoreError> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
-    let pool = SqlitePoolOptions::new()
+    // The writer opens (and creates) the file first, so readers find it.
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(WRITE_ACQUIRE_TIMEOUT)
+        .connect_with(options.clone())
+        .await
+        .map_err(|err| explain_sqlite_open_error(err, &folder))?;
+    let read = SqlitePoolOptions::new()
         .max_connections(8)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
         .map_err(|err| explain_sqlite_open_error(err, &folder))?;
     Ok(Store {
-        pool: Pool::Sqlite(pool),
+        pool: Pool::Sqlite { read, write },
     })
 }
 

@@ -2,7 +2,7 @@
 //! so another user's conversation is simply not found.
 
 use super::users::expect_one_row;
-use super::{Store, StoreError, new_id, now_ms, on_pool};
+use super::{Store, StoreError, new_id, now_ms, on_pool, on_writer};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Conversation {
@@ -84,7 +84,7 @@ impl Store {
         const SQL: &str = "INSERT INTO conversations (id, user_id, title, model, system_prompt, params, pinned, archived, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, FALSE, FALSE, $7, $7) \
              RETURNING id, user_id, title, model, system_prompt, params, pinned, archived, current_leaf_id, created_at, updated_at";
-        let conversation = on_pool!(self, pool => sqlx::query_as::<_, Conversation>(SQL)
+        let conversation = on_writer!(self, pool => sqlx::query_as::<_, Conversation>(SQL)
             .bind(new_id())
             .bind(new.user_id)
             .bind(new.title)
@@ -145,7 +145,7 @@ impl Store {
              pinned = $7, archived = $8, current_leaf_id = $9, updated_at = $10 \
              WHERE id = $1 AND user_id = $2 \
              RETURNING id, user_id, title, model, system_prompt, params, pinned, archived, current_leaf_id, created_at, updated_at";
-        let saved = on_pool!(self, pool => sqlx::query_as::<_, Conversation>(SQL)
+        let saved = on_writer!(self, pool => sqlx::query_as::<_, Conversation>(SQL)
             .bind(&conversation.id)
             .bind(&conversation.user_id)
             .bind(&conversation.title)
@@ -164,14 +164,14 @@ impl Store {
     /// Sets the title unless one was set meanwhile; true when it was set.
     pub async fn set_title_if_empty(&self, id: &str, title: &str) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE conversations SET title = $2 WHERE id = $1 AND title = ''";
-        let rows = on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(title).execute(pool).await.map(|done| done.rows_affected()))?;
+        let rows = on_writer!(self, pool => sqlx::query(SQL).bind(id).bind(title).execute(pool).await.map(|done| done.rows_affected()))?;
         Ok(rows == 1)
     }
 
     /// Deletes a conversation with all its messages.
     pub async fn delete_conversation(&self, id: &str, user_id: &str) -> Result<(), StoreError> {
         const SQL: &str = "DELETE FROM conversations WHERE id = $1 AND user_id = $2";
-        let rows = on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(user_id).execute(pool).await.map(|done| done.rows_affected()))?;
+        let rows = on_writer!(self, pool => sqlx::query(SQL).bind(id).bind(user_id).execute(pool).await.map(|done| done.rows_affected()))?;
         expect_one_row(rows)
     }
 }

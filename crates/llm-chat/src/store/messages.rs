@@ -1,7 +1,7 @@
 //! Messages: the tree of a conversation (`parent_id`), and the rows a
 //! generation writes as it streams.
 
-use super::{Store, StoreError, new_id, now_ms, on_pool};
+use super::{Store, StoreError, new_id, now_ms, on_pool, on_writer};
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -182,7 +182,7 @@ impl Store {
     pub async fn insert_exchange(&self, new: NewExchange<'_>) -> Result<Exchange, StoreError> {
         const LEAF: &str = "UPDATE conversations SET current_leaf_id = $2, updated_at = $3 WHERE id = $1";
         let now = now_ms();
-        let exchange = on_pool!(self, pool => {
+        let exchange = on_writer!(self, pool => {
             let mut tx = pool.begin().await?;
             let user_message = match new.user_content {
                 Some(content) => Some(
@@ -230,7 +230,7 @@ impl Store {
             return Ok(());
         }
         let now = now_ms();
-        on_pool!(self, pool => {
+        on_writer!(self, pool => {
             let mut tx = pool.begin().await?;
             for (id, content, reasoning) in texts {
                 sqlx::query(SQL).bind(id).bind(content).bind(reasoning).bind(now).execute(&mut *tx).await?;
@@ -244,7 +244,7 @@ impl Store {
     pub async fn touch_streaming(&self, ids: &[String]) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE messages SET updated_at = $2 WHERE id = $1 AND status = 'streaming'";
         let now = now_ms();
-        on_pool!(self, pool => {
+        on_writer!(self, pool => {
             let mut tx = pool.begin().await?;
             for id in ids {
                 sqlx::query(SQL).bind(id).bind(now).execute(&mut *tx).await?;
@@ -260,7 +260,7 @@ impl Store {
              prompt_tokens = $7, completion_tokens = $8, finish_reason = $9, updated_at = $10 WHERE id = $1 \
              RETURNING id, conversation_id, parent_id, role, content, reasoning, model, status, error_code, error_message, \
              prompt_tokens, completion_tokens, generation_id, finish_reason, created_at, updated_at";
-        let message = on_pool!(self, pool => sqlx::query_as::<_, Message>(SQL)
+        let message = on_writer!(self, pool => sqlx::query_as::<_, Message>(SQL)
             .bind(done.id)
             .bind(done.content)
             .bind(done.reasoning)
@@ -284,16 +284,15 @@ impl Store {
              error_message = 'The server stopped while this reply was being written; the text saved until then is kept. Regenerate to try again.' \
              WHERE status = 'streaming' AND updated_at < $1";
         let before = stale_before.unwrap_or(i64::MAX);
-        let rows =
-            on_pool!(self, pool => sqlx::query(SQL).bind(before).execute(pool).await.map(|done| done.rows_affected()))?;
+        let rows = on_writer!(self, pool => sqlx::query(SQL).bind(before).execute(pool).await.map(|done| done.rows_affected()))?;
         Ok(rows)
     }
 
     /// `PRAGMA integrity_check` on SQLite; PostgreSQL checks itself.
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
         match &self.pool {
-            super::Pool::Sqlite(pool) => {
-                let result: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(pool).await?;
+            super::Pool::Sqlite { read, .. } => {
+                let result: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(read).await?;
                 Ok(result)
             }
             super::Pool::Postgres(_) => Ok("ok".to_owned()),

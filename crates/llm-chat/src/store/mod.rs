@@ -22,17 +22,31 @@ pub use users::{NewUser, Role, User, UserCredentials};
 use sqlx::{PgPool, SqlitePool};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Runs `$body` with `$pool` bound to the concrete pool of whichever engine is in use.
-/// The body is compiled once per engine, so each query is type-checked against both.
+/// Runs a read-only `$body` with `$pool` bound to the concrete pool of
+/// whichever engine is in use. The body is compiled once per engine, so each
+/// query is type-checked against both.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.pool {
-            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Sqlite { read: $pool, .. } => $body,
             $crate::store::Pool::Postgres($pool) => $body,
         }
     };
 }
 pub(crate) use on_pool;
+
+/// Like `on_pool!`, for a body that writes. SQLite allows one writer at a
+/// time; writing through a single connection queues writers in the pool
+/// instead of letting them collide and back off in SQLite's busy handler.
+macro_rules! on_writer {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite { write: $pool, .. } => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_writer;
 
 /// Which database engine a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -53,7 +67,7 @@ impl Engine {
 
 #[derive(Clone)]
 pub(crate) enum Pool {
-    Sqlite(SqlitePool),
+    Sqlite { read: SqlitePool, write: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -69,7 +83,7 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 impl Store {
     pub fn engine(&self) -> Engine {
         match self.pool {
-            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Sqlite { .. } => Engine::Sqlite,
             Pool::Postgres(_) => Engine::Postgres,
         }
     }
@@ -78,7 +92,7 @@ impl Store {
     /// Safe to run from several replicas at once: PostgreSQL takes an advisory lock.
     pub async fn migrate(&self) -> Result<i64, StoreError> {
         let applied = match &self.pool {
-            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Pool::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await,
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         match applied {
@@ -101,7 +115,7 @@ impl Store {
     /// The newest migration this build knows; a database ahead of it was written by a newer llm-chat.
     pub fn latest_known_version(&self) -> i64 {
         let migrator = match self.pool {
-            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Sqlite { .. } => &SQLITE_MIGRATIONS,
             Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
         };
         migrator.iter().map(|m| m.version).max().unwrap_or(0)
@@ -115,7 +129,13 @@ impl Store {
 
     /// Closes every pooled connection; SQLite checkpoints its WAL on the last close.
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await);
+        match &self.pool {
+            Pool::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! (logout, password change) before it expires.
 
 use super::users::expect_one_row;
-use super::{Store, StoreError, User, new_id, now_ms, on_pool};
+use super::{Store, StoreError, User, new_id, now_ms, on_pool, on_writer};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Session {
@@ -22,7 +22,7 @@ impl Store {
     pub async fn insert_session(&self, new: NewSession<'_>) -> Result<Session, StoreError> {
         const SQL: &str = "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, user_id, created_at, expires_at, revoked_at";
-        let session = on_pool!(self, pool => sqlx::query_as::<_, Session>(SQL)
+        let session = on_writer!(self, pool => sqlx::query_as::<_, Session>(SQL)
             .bind(new_id())
             .bind(new.user_id)
             .bind(now_ms())
@@ -49,7 +49,7 @@ impl Store {
 
     pub async fn revoke_session(&self, session_id: &str) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
-        let rows = on_pool!(self, pool => sqlx::query(SQL).bind(session_id).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
+        let rows = on_writer!(self, pool => sqlx::query(SQL).bind(session_id).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
         expect_one_row(rows)
     }
 
@@ -57,14 +57,14 @@ impl Store {
     pub async fn revoke_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, StoreError> {
         const SQL: &str = "UPDATE sessions SET revoked_at = $3 \
              WHERE user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id <> $2)";
-        let rows = on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(keep).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
+        let rows = on_writer!(self, pool => sqlx::query(SQL).bind(user_id).bind(keep).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
         Ok(rows)
     }
 
     /// Forgets sessions that expired more than `grace_ms` ago; they can never be used again.
     pub async fn delete_expired_sessions(&self, grace_ms: i64) -> Result<u64, StoreError> {
         const SQL: &str = "DELETE FROM sessions WHERE expires_at < $1";
-        let rows = on_pool!(self, pool => sqlx::query(SQL).bind(now_ms() - grace_ms).execute(pool).await.map(|done| done.rows_affected()))?;
+        let rows = on_writer!(self, pool => sqlx::query(SQL).bind(now_ms() - grace_ms).execute(pool).await.map(|done| done.rows_affected()))?;
         Ok(rows)
     }
 }

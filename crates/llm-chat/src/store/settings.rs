@@ -1,6 +1,6 @@
 //! Settings an admin changes at run time, stored as JSON values by key.
 
-use super::{Store, StoreError, now_ms, on_pool};
+use super::{Store, StoreError, now_ms, on_pool, on_writer};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The settings the system knows; a closed list so a typo can't create a new one.
@@ -36,7 +36,7 @@ impl Store {
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
         let json = serde_json::to_string(value)
             .map_err(|err| StoreError::Corrupt(format!("setting {} cannot be stored: {err}", key.as_str())))?;
-        on_pool!(self, pool => sqlx::query(SQL).bind(key.as_str()).bind(json).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
+        on_writer!(self, pool => sqlx::query(SQL).bind(key.as_str()).bind(json).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Accounts: who can sign in, with which role.
 
-use super::{Store, StoreError, new_id, now_ms, on_pool};
+use super::{Store, StoreError, new_id, now_ms, on_pool, on_writer};
 use serde::Serialize;
 
 /// What an account may do.
@@ -80,7 +80,7 @@ impl Store {
         let id = new_id();
         let now = now_ms();
         let claim_value = serde_json::Value::String(id.clone()).to_string();
-        let user = on_pool!(self, pool => {
+        let user = on_writer!(self, pool => {
             let mut tx = pool.begin().await?;
             let role = if new.role.is_none_or(|role| role == Role::Admin) {
                 let claimed = sqlx::query(CLAIM).bind(&claim_value).bind(now).execute(&mut *tx).await?.rows_affected() == 1;
@@ -126,13 +126,13 @@ impl Store {
 
     pub async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
-        let rows = on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(password_hash).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
+        let rows = on_writer!(self, pool => sqlx::query(SQL).bind(user_id).bind(password_hash).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
         expect_one_row(rows)
     }
 
     pub async fn set_role(&self, user_id: &str, role: Role) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE users SET role = $2, updated_at = $3 WHERE id = $1";
-        let rows = on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(role.as_str()).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
+        let rows = on_writer!(self, pool => sqlx::query(SQL).bind(user_id).bind(role.as_str()).bind(now_ms()).execute(pool).await.map(|done| done.rows_affected()))?;
         expect_one_row(rows)
     }
 
