@@ -1,11 +1,12 @@
 //! llm-chat: a self-hosted, multi-user chat server for OpenAI-compatible
 //! model servers. Layers, top to bottom (nothing calls upward):
-//! `cli` → `config` → `http` → services (`auth`) → `store`.
+//! `cli` → `config` → `http` → services (`auth`, `ops`) → `store`.
 
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod http;
 pub mod logging;
+pub mod ops;
 pub mod server;
 pub mod store;

@@ -24,6 +24,13 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         "starting llm-chat"
     );
     let store = Store::connect(&config.database).await?;
+    // Held while serving, so that `llm-chat restore` never swaps files under this server.
+    let _lock = match &config.database {
+        crate::store::DatabaseLocation::Sqlite { path } => {
+            Some(crate::ops::lock::DatabaseLock::for_server(path)?)
+        }
+        crate::store::DatabaseLocation::Postgres { .. } => None,
+    };
     let schema = store.migrate().await?;
     tracing::info!(schema, engine = store.engine().name(), "database ready");
     let secret = resolve_secret_key(config.secret_key.as_ref(), &config.data_dir)?;
@@ -37,6 +44,10 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     tracing::info!("listening on http://{addr} (API docs at /docs)");
 
     let sweeper = tokio::spawn(sweep_sessions(store.clone()));
+    let backups = tokio::spawn(crate::ops::backup::keep_schedule(
+        store.clone(),
+        config.clone(),
+    ));
     let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -44,6 +55,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
     .with_graceful_shutdown(shutdown_signal())
     .await;
     sweeper.abort();
+    backups.abort();
     store.close().await;
     tracing::info!("stopped");
     served.map_err(CliError::Io)

@@ -7,12 +7,14 @@ mod connect;
 mod error;
 mod sessions;
 mod settings;
+mod snapshot;
 mod users;
 
 pub use connect::DatabaseLocation;
 pub use error::StoreError;
 pub use sessions::{NewSession, Session};
 pub use settings::SettingKey;
+pub use snapshot::SnapshotInfo;
 pub use users::{NewUser, Role, User, UserCredentials};
 
 use sqlx::{PgPool, SqlitePool};

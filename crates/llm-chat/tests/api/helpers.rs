@@ -223,6 +223,11 @@ impl TestServer {
     /// Stops and starts the server again on the same data.
     pub async fn restart(&mut self) {
         self.terminate().await;
+        self.start_again().await;
+    }
+
+    /// Starts the server again after [`TestServer::terminate`], on the same data.
+    pub async fn start_again(&mut self) {
         let (child, base, output) = spawn_serving(self.data_dir.path(), &self.env).await;
         self.child = child;
         self.base = base;

@@ -14,6 +14,8 @@ mod accounts;
 mod docs;
 mod health;
 mod hygiene;
+mod ops_backup;
+mod ops_doctor;
 mod startup;
 mod store_contract;
 mod tokens;
