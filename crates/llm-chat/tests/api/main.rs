@@ -11,9 +11,11 @@
 mod helpers;
 
 mod accounts;
+mod deployment;
 mod docs;
 mod health;
 mod hygiene;
+mod nginx;
 mod ops_backup;
 mod ops_doctor;
 mod startup;
