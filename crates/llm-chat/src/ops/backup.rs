@@ -130,6 +130,22 @@ fn scheduled_backups(dir: &Path) -> Result<Vec<PathBuf>, OpsError> {
         .collect())
 }
 
+/// Deletes `.…partial` files that a backup cut short (by a stop or a crash) left behind.
+fn remove_partial_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.filter_map(Result::ok).map(|entry| entry.path()) {
+        let partial = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.') && n.ends_with(".partial"));
+        if partial && std::fs::remove_file(&path).is_ok() {
+            tracing::info!(path = %path.display(), "deleted an unfinished backup");
+        }
+    }
+}
+
 /// When the newest scheduled backup was written, if there is one.
 pub fn newest_scheduled(dir: &Path) -> Option<SystemTime> {
     scheduled_backups(dir)
@@ -153,6 +169,7 @@ pub async fn keep_schedule(store: Store, config: Config) {
         return;
     }
     let dir = config.backup_dir();
+    remove_partial_files(&dir);
     tracing::info!(
         dir = %dir.display(),
         every_secs = every.as_secs(),

@@ -250,6 +250,8 @@ async fn serve_takes_a_due_backup_and_keeps_only_the_newest_scheduled_ones() {
         "conversation-auto-20200102-000000.db",
         "conversation-auto-20200103-000000.db",
         "conversation-20200101-000000.db",
+        // left by a backup that a stop cut short
+        ".conversation-auto-20200104-000000.db.partial",
     ] {
         let file = std::fs::File::create(backups.join(name)).unwrap();
         file.set_modified(long_ago).unwrap();
@@ -290,5 +292,11 @@ async fn serve_takes_a_due_backup_and_keeps_only_the_newest_scheduled_ones() {
     assert_eq!(names[1], "conversation-auto-20200103-000000.db");
     assert!(names[2].starts_with("conversation-auto-20"), "{names:?}");
     assert_eq!(integrity(&backups.join(&names[2])).await, "ok");
+    assert!(
+        !backups
+            .join(".conversation-auto-20200104-000000.db.partial")
+            .exists(),
+        "an unfinished backup was left behind"
+    );
     drop(server);
 }

@@ -140,11 +140,16 @@ fn unreachable(models_url: &str, err: &reqwest::Error) -> Finding {
         causes.push_str(&format!(": {cause}"));
         source = cause.source();
     }
-    if models_url.starts_with("https://") && err.is_builder() {
+    // A build without a TLS client refuses https URLs before connecting;
+    // that says nothing about the upstream, so it is no failure of the setup.
+    if models_url.starts_with("https://")
+        && (err.is_builder() || causes.contains("scheme is not http"))
+    {
         return Finding::warn(
             CHECK,
             format!(
-                "cannot check {models_url} from this build ({err}{causes}). Check it with `curl -H \"Authorization: Bearer $LLM_API_KEY\" {models_url}`"
+                "cannot check {models_url}: this build of llm-chat has no HTTPS client. Check it by hand: \
+                 `curl -H \"Authorization: Bearer $LLM_API_KEY\" {models_url}`"
             ),
         );
     }
