@@ -12,6 +12,7 @@ mod helpers;
 
 mod accounts;
 mod deployment;
+mod docker_files;
 mod docs;
 mod health;
 mod hygiene;
