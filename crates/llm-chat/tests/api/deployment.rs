@@ -60,7 +60,7 @@ fn the_static_binary_needs_no_shared_libraries() {
 /// A root file system like the image's: only the binary and passwd/group.
 fn image_root() -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
-    for dir in ["app/db", "app/logs", "etc", "proc", "dev", "tmp"] {
+    for dir in ["app/db", "app/logs", "etc", "proc", "tmp"] {
         std::fs::create_dir_all(root.path().join(dir)).unwrap();
     }
     std::fs::copy(static_binary(), root.path().join("app/llm-chat")).unwrap();
@@ -74,6 +74,7 @@ fn image_root() -> tempfile::TempDir {
 }
 
 /// `bwrap` with the image's root read-only, the two volumes writable, uid 10001.
+/// No /dev at all: the secret key must come from the getrandom system call.
 fn contained(
     root: &Path,
     db: &Path,
@@ -99,7 +100,7 @@ fn contained(
         .arg("--bind")
         .arg(logs)
         .arg("/app/logs")
-        .args(["--proc", "/proc", "--dev", "/dev", "--chdir", "/app"])
+        .args(["--proc", "/proc", "--chdir", "/app"])
         .arg("--clearenv")
         // The image's ENV, but on loopback only.
         .args(["--setenv", "HOST", "127.0.0.1", "--setenv", "PORT", port])
