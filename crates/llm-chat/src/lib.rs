@@ -1,6 +1,6 @@
 //! llm-chat: a self-hosted, multi-user chat server for OpenAI-compatible
 //! model servers. Layers, top to bottom (nothing calls upward):
-//! `cli` → `config` → `http` → services (`auth`) → `store`.
+//! `cli` → `config` → `http` → services (`auth`, `ops`) → `store`.
 
 pub mod auth;
 pub mod chat;
@@ -10,5 +10,6 @@ pub mod generation;
 pub mod http;
 pub mod llm;
 pub mod logging;
+pub mod ops;
 pub mod server;
 pub mod store;

@@ -38,6 +38,11 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         "starting llm-chat"
     );
     let store = Store::connect(&config.database).await?;
+    // Held while serving, so that `llm-chat restore` never swaps files under this server.
+    let _lock = match &config.database {
+        crate::store::DatabaseLocation::Sqlite { path } => Some(crate::ops::lock::DatabaseLock::for_server(path)?),
+        crate::store::DatabaseLocation::Postgres { .. } => None,
+    };
     let schema = store.migrate().await?;
     tracing::info!(schema, engine = store.engine().name(), "database ready");
     let secret = resolve_secret_key(config.secret_key.as_ref(), &config.data_dir)?;
@@ -96,6 +101,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         tokio::spawn(sweep_sessions(store.clone())),
         tokio::spawn(discover_models(registry, client)),
         generations.spawn_persister(config.chat.generation_stale),
+        tokio::spawn(crate::ops::backup::keep_schedule(store.clone(), config.clone())),
     ];
     let shutdown = CancellationToken::new();
     tokio::spawn({

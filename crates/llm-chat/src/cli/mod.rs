@@ -1,6 +1,9 @@
 //! The `llm-chat` command: `serve` (the default) and the operations that a
-//! deployment needs without extra tools: health check, migrations, accounts.
+//! deployment needs without extra tools: health check, migrations, accounts,
+//! backup and restore, and `doctor`.
 
+mod backup;
+mod doctor;
 mod healthcheck;
 mod output;
 mod user;
@@ -41,6 +44,12 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Write a consistent snapshot of the SQLite database while the server runs.
+    Backup(backup::BackupArgs),
+    /// Check a backup and put it in place of the SQLite database, keeping the old one.
+    Restore(backup::RestoreArgs),
+    /// Check the configuration, folders, disk, port, database and LLM upstream; exit 1 if any check fails.
+    Doctor,
 }
 
 /// Why a command failed; printed as one line on stderr.
@@ -71,6 +80,8 @@ pub enum CliError {
     Unhealthy(String),
     #[error("{0}")]
     Input(String),
+    #[error("{0}")]
+    Ops(#[from] crate::ops::OpsError),
 }
 
 fn bind_advice(kind: std::io::ErrorKind, port: u16) -> String {
@@ -115,8 +126,14 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
-    let config = Config::load(cli.env_file.as_deref())?;
-    match cli.command.unwrap_or(Command::Serve) {
+    let loaded = Config::load(cli.env_file.as_deref());
+    let command = cli.command.unwrap_or(Command::Serve);
+    // doctor reports a bad configuration as one of its findings instead of stopping at it.
+    let config = match command {
+        Command::Doctor => return doctor::run(loaded, cli.env_file.as_deref()).await,
+        _ => loaded?,
+    };
+    match command {
         Command::Serve => {
             let _logs = crate::logging::init_server(&config);
             let served = crate::server::serve(config).await;
@@ -139,5 +156,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             crate::logging::init_command();
             user::run(&config, command).await
         }
+        Command::Backup(args) => {
+            crate::logging::init_command();
+            backup::backup(&config, args).await
+        }
+        Command::Restore(args) => {
+            crate::logging::init_command();
+            backup::restore(&config, args).await
+        }
+        Command::Doctor => Ok(()), // answered above, before the configuration could stop it
     }
 }

@@ -3,8 +3,10 @@
 //! with one line naming the variable and the fix.
 
 mod database_url;
+mod duration;
 
 pub use database_url::parse_database_url;
+pub use duration::parse_duration;
 
 use crate::store::DatabaseLocation;
 use std::collections::HashMap;
@@ -108,9 +110,16 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub llm: LlmSettings,
     pub chat: ChatSettings,
+    /// `BACKUP_INTERVAL`: how often `serve` snapshots a SQLite database into
+    /// [`Config::backup_dir`]; `None` (`BACKUP_INTERVAL=0`) turns it off.
+    pub backup_interval: Option<Duration>,
+    /// `BACKUP_KEEP`: how many scheduled snapshots are kept.
+    pub backup_keep: usize,
 }
 
 pub const DEFAULT_PORT: u16 = 8000;
+const DEFAULT_BACKUP_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+const DEFAULT_BACKUP_KEEP: usize = 7;
 const DEFAULT_TOKEN_MINUTES: u64 = 10080;
 const MAX_TOKEN_MINUTES: u64 = 525_600;
 
@@ -246,6 +255,21 @@ impl Config {
             generations_per_minute: parse_positive(&get, "GENERATIONS_PER_MINUTE", 30, "e.g. 30")?,
             generation_stale: secs("GENERATION_STALE_SECS", 30)?,
         };
+        let backup_interval = match get("BACKUP_INTERVAL") {
+            None => Some(DEFAULT_BACKUP_INTERVAL),
+            Some(raw) => match parse_duration(&raw) {
+                Ok(every) if every.is_zero() => None,
+                Ok(every) if every >= Duration::from_secs(60) => Some(every),
+                _ => {
+                    return Err(ConfigError {
+                        variable: "BACKUP_INTERVAL",
+                        value: raw,
+                        problem: "expected a duration of at least 1 minute such as 24h, 6h or 30m, or 0 to turn scheduled backups off".to_owned(),
+                    });
+                }
+            },
+        };
+        let backup_keep = parse_positive(&get, "BACKUP_KEEP", DEFAULT_BACKUP_KEEP, "e.g. BACKUP_KEEP=7")?;
 
         Ok(Config {
             log_dir: get("LOG_DIR")
@@ -263,8 +287,26 @@ impl Config {
             max_body_bytes,
             llm,
             chat,
+            backup_interval,
+            backup_keep,
         })
     }
+
+    /// Where backups go: `DATA_DIR/backups`, on the same volume as the data.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.data_dir.join("backups")
+    }
+}
+
+/// The raw value of one variable as [`Config::load`] sees it (environment
+/// first, then the env file), for checks that look past the typed config.
+pub fn raw_variable(env_file: Option<&Path>, name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+        .or_else(|| read_env_file(env_file).ok()?.get(name).cloned())
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// The `KEY=value` lines of the env file; a missing `./.env` is no error,
@@ -349,6 +391,19 @@ mod tests {
     }
 
     #[test]
+    fn scheduled_backups_default_to_daily_and_zero_turns_them_off() {
+        let default = config(&[]).unwrap();
+        assert_eq!(default.backup_interval, Some(Duration::from_secs(86400)));
+        assert_eq!(default.backup_keep, 7);
+        assert_eq!(default.backup_dir(), PathBuf::from("./data/backups"));
+        let off = config(&[("BACKUP_INTERVAL", "0"), ("BACKUP_KEEP", "3")]).unwrap();
+        assert_eq!(off.backup_interval, None);
+        assert_eq!(off.backup_keep, 3);
+        let half_hour = config(&[("BACKUP_INTERVAL", "30m")]).unwrap();
+        assert_eq!(half_hour.backup_interval, Some(Duration::from_secs(1800)));
+    }
+
+    #[test]
     fn empty_values_count_as_unset() {
         let config = config(&[("SECRET_KEY", ""), ("PORT", " ")]).unwrap();
         assert!(config.secret_key.is_none());
@@ -366,6 +421,9 @@ mod tests {
             ("MAX_BODY_BYTES", "-1"),
             ("LLM_API_URL", "localhost:8000"),
             ("LLM_IDLE_TIMEOUT_SECS", "0"),
+            ("BACKUP_INTERVAL", "daily"),
+            ("BACKUP_INTERVAL", "10s"),
+            ("BACKUP_KEEP", "0"),
         ] {
             let err = config(&[(name, value)]).unwrap_err();
             assert_eq!(err.variable, name);

@@ -287,15 +287,4 @@ impl Store {
         let rows = on_writer!(self, pool => sqlx::query(SQL).bind(before).execute(pool).await.map(|done| done.rows_affected()))?;
         Ok(rows)
     }
-
-    /// `PRAGMA integrity_check` on SQLite; PostgreSQL checks itself.
-    pub async fn integrity_check(&self) -> Result<String, StoreError> {
-        match &self.pool {
-            super::Pool::Sqlite { read, .. } => {
-                let result: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(read).await?;
-                Ok(result)
-            }
-            super::Pool::Postgres(_) => Ok("ok".to_owned()),
-        }
-    }
 }

@@ -9,6 +9,7 @@ mod error;
 mod messages;
 mod sessions;
 mod settings;
+mod snapshot;
 mod users;
 
 pub use connect::DatabaseLocation;
@@ -17,6 +18,7 @@ pub use error::StoreError;
 pub use messages::{Exchange, FinishedMessage, Message, MessageRole, MessageStatus, NewExchange};
 pub use sessions::{NewSession, Session};
 pub use settings::SettingKey;
+pub use snapshot::SnapshotInfo;
 pub use users::{NewUser, Role, User, UserCredentials};
 
 use sqlx::{PgPool, SqlitePool};

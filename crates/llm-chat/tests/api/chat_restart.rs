@@ -75,11 +75,14 @@ async fn a_crash_mid_reply_leaves_it_interrupted_with_its_saved_text(engine: Eng
         "saved within a second of the crash: {content:?}"
     );
 
-    let store = Store::connect(&parse_database_url(server.db.url()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(store.integrity_check().await.unwrap(), "ok");
-    store.close().await;
+    // SQLite checks every page and index; PostgreSQL keeps itself consistent.
+    if engine == Engine::Sqlite {
+        let store = Store::connect(&parse_database_url(server.db.url()).unwrap())
+            .await
+            .unwrap();
+        store.integrity_check().await.unwrap();
+        store.close().await;
+    }
 
     // Following the interrupted reply ends at once with its error.
     let events = server.follow(&token, generation, None).await.rest().await;

@@ -262,6 +262,9 @@ fn every_command_has_useful_help() {
         vec!["migrate", "--help"],
         vec!["user", "create", "--help"],
         vec!["user", "reset-password", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
+        vec!["doctor", "--help"],
     ] {
         let output = std::process::Command::new(BINARY).args(&args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
