@@ -133,7 +133,7 @@ async fn the_image_layout_runs_unprivileged_on_a_read_only_root_and_keeps_its_da
         .port()
         .to_string();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
 
     let mut server = contained(root.path(), db.path(), logs.path(), &port, &["serve"])
         .stdout(std::process::Stdio::null())

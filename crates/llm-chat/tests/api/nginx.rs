@@ -6,8 +6,8 @@
 //! file promises about streams: server-sent events under /api/ and /v1/ reach
 //! the client as they are written (not when the stream ends) and a WebSocket
 //! under /ws/ upgrades and carries frames both ways. When llm-chat's own
-//! stream endpoints exist, the same checks run against them through
-//! `assert_events_arrive_unbuffered` and `assert_websocket_echoes`.
+//! The same checks then run against llm-chat's own streams: a reply streamed
+//! as SSE and over the WebSocket `/ws/chat`, through nginx.
 
 use crate::deployment::{repo_root, tool};
 use crate::helpers::{Engine, TestServer, read};
@@ -104,7 +104,7 @@ fn error_log(dir: &Path) -> String {
 async fn nginx_serves_the_ui_the_api_and_the_docs_of_llm_chat() {
     let server = TestServer::start(Engine::Sqlite).await;
     let nginx = start_nginx(server.base.trim_start_matches("http://")).await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
 
     let (status, body) = read(client.get(format!("{}/api/health", nginx.base)).send().await.unwrap()).await;
     assert_eq!(status, 200);
@@ -263,7 +263,7 @@ pub async fn assert_websocket_echoes(base: &str, path: &str) {
 async fn nginx_passes_event_streams_unbuffered_and_upgrades_websockets() {
     let upstream = streaming_upstream().await;
     let nginx = start_nginx(&upstream).await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     for path in ["/api/stream", "/v1/stream"] {
         let response = client
             .get(format!("{}{path}", nginx.base))
@@ -274,4 +274,51 @@ async fn nginx_passes_event_streams_unbuffered_and_upgrades_websockets() {
         assert_events_arrive_unbuffered(response).await;
     }
     assert_websocket_echoes(&nginx.base, "/ws/echo").await;
+}
+
+#[tokio::test]
+async fn nginx_passes_llm_chat_replies_unbuffered_over_sse_and_websocket() {
+    use crate::chat_support::{MockLlm, server_with};
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite;
+
+    let mock = MockLlm::start().await;
+    let server = server_with(Engine::Sqlite, &mock, &[]).await;
+    let nginx = start_nginx(server.base.trim_start_matches("http://")).await;
+    let token = server.register("streamer").await;
+    let conversation = server.new_conversation(&token).await;
+    let client = crate::helpers::http_client();
+    let response = client
+        .post(format!("{}/api/conversations/{conversation}/messages", nginx.base))
+        .bearer_auth(&token)
+        .header("accept", "text/event-stream")
+        .json(&serde_json::json!({"content": "through nginx [[mock tokens=60 delay=15]]"}))
+        .send()
+        .await
+        .unwrap();
+    assert_events_arrive_unbuffered(response).await;
+
+    let url = format!("{}/ws/chat?token={token}", nginx.base.replace("http://", "ws://"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let send = serde_json::json!({"type": "send", "conversation_id": conversation, "content": "ws via nginx [[mock tokens=20 delay=10]]"});
+    socket
+        .send(tungstenite::Message::Text(send.to_string().into()))
+        .await
+        .unwrap();
+    let mut deltas = 0;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let value: serde_json::Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+        match value["type"].as_str().unwrap() {
+            "delta" => deltas += 1,
+            "done" => break,
+            "error" => panic!("{value}"),
+            _ => {}
+        }
+    }
+    assert_eq!(deltas, 20);
 }
