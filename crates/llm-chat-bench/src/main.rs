@@ -78,16 +78,24 @@ fn side(results: Vec<streams::Measured>, wall_s: f64) -> Side {
     }
 }
 
+/// POSTs JSON (with a token when given) and reads the JSON answer.
+async fn post_json(client: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Result<Value, String> {
+    let mut request = client.post(url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    response.json().await.map_err(|e| e.to_string())
+}
+
 async fn setup_user(client: &reqwest::Client, base: &str) -> Result<String, String> {
-    let body: Value = client
-        .post(format!("{base}/api/auth/register"))
-        .json(&json!({"username": "bench", "password": "bench-password"}))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let body = post_json(
+        client,
+        format!("{base}/api/auth/register"),
+        None,
+        json!({"username": "bench", "password": "bench-password"}),
+    )
+    .await?;
     body["access_token"]
         .as_str()
         .map(str::to_owned)
@@ -97,16 +105,13 @@ async fn setup_user(client: &reqwest::Client, base: &str) -> Result<String, Stri
 async fn conversations(client: &reqwest::Client, base: &str, token: &str, count: usize) -> Result<Vec<String>, String> {
     let mut ids = Vec::with_capacity(count);
     for _ in 0..count {
-        let body: Value = client
-            .post(format!("{base}/api/conversations"))
-            .bearer_auth(token)
-            .json(&json!({"title": "bench"}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let body = post_json(
+            client,
+            format!("{base}/api/conversations"),
+            Some(token),
+            json!({"title": "bench"}),
+        )
+        .await?;
         ids.push(body["id"].as_str().ok_or("no conversation id")?.to_owned());
     }
     Ok(ids)

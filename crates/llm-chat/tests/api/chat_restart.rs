@@ -6,7 +6,7 @@ use crate::helpers::Engine;
 use crate::on_both_engines;
 use llm_chat::config::parse_database_url;
 use llm_chat::store::Store;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 
 on_both_engines!(
@@ -28,24 +28,6 @@ async fn wait_for_deltas(server: &crate::helpers::TestServer, token: &str, gener
     panic!("the reply ended before {count} deltas");
 }
 
-async fn interrupted_reply(server: &crate::helpers::TestServer, token: &str, conversation: &str, id: &str) -> Value {
-    for _ in 0..150 {
-        let body = server.conversation(token, conversation).await;
-        let reply = body["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == id)
-            .cloned()
-            .unwrap();
-        if reply["status"] != "streaming" {
-            return reply;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the reply is still marked streaming 15 s after the restart");
-}
-
 async fn a_crash_mid_reply_leaves_it_interrupted_with_its_saved_text(engine: Engine) {
     let mock = MockLlm::start().await;
     let mut server = server_with(engine, &mock, &[("GENERATION_STALE_SECS", "2")]).await;
@@ -65,7 +47,7 @@ async fn a_crash_mid_reply_leaves_it_interrupted_with_its_saved_text(engine: Eng
     tokio::time::sleep(Duration::from_millis(700)).await;
 
     server.crash_and_restart().await;
-    let reply = interrupted_reply(&server, &token, &conversation, id).await;
+    let reply = server.settled_message(&token, &conversation, id).await;
     assert_eq!(reply["status"], "interrupted");
     assert_eq!(reply["error"]["code"], "interrupted");
     let content = reply["content"].as_str().unwrap();
@@ -115,7 +97,7 @@ async fn sigterm_mid_reply_saves_it_and_exits_cleanly(engine: Engine) {
     assert_eq!(last.data["code"], "interrupted");
 
     server.restart_stopped().await;
-    let reply = interrupted_reply(&server, &token, &conversation, &id).await;
+    let reply = server.settled_message(&token, &conversation, &id).await;
     assert_eq!(reply["status"], "interrupted");
     assert!(reply["content"].as_str().unwrap().starts_with("w0 w1 "));
 }

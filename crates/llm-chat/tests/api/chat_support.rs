@@ -189,9 +189,9 @@ impl TestServer {
         body
     }
 
-    /// Waits until the message `id` is no longer streaming, and returns it.
+    /// Waits (up to 20 s) until the message `id` is no longer streaming, and returns it.
     pub async fn settled_message(&self, token: &str, conversation: &str, id: &str) -> Value {
-        for _ in 0..200 {
+        for _ in 0..400 {
             let body = self.conversation(token, conversation).await;
             let message = body["messages"]
                 .as_array()
@@ -205,6 +205,6 @@ impl TestServer {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("message {id} still streaming after 10 s");
+        panic!("message {id} still streaming after 20 s");
     }
 }
