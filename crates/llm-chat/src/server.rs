@@ -139,7 +139,11 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
             Ok(())
         }
     };
-    generations.drain(Duration::from_secs(1)).await;
+    // With no client connected the server ends at once; replies still get
+    // their grace, then are saved as interrupted.
+    generations.drain(FINISH_REPLIES_FOR).await;
+    generations.interrupt_all();
+    generations.drain(Duration::from_secs(2)).await;
     for task in background {
         task.abort();
     }

@@ -36,7 +36,7 @@ pub fn estimate_tokens(text: &str) -> usize {
 
 /// The turns to send: system prompt first, then as many of the newest turns of
 /// `path` as fit in `budget`; the last turn is always sent. Thinking
-/// (`reasoning`) and empty or failed replies are never sent.
+/// (`reasoning`) and empty replies are never sent.
 pub fn build_context(system_prompt: Option<&str>, path: &[&Message], budget: usize) -> Vec<ChatTurn> {
     let system = system_prompt.filter(|p| !p.trim().is_empty()).map(|prompt| ChatTurn {
         role: "system",

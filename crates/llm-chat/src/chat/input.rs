@@ -115,10 +115,12 @@ pub struct ConversationPatch {
 #[serde(deny_unknown_fields)]
 pub struct SendInput {
     pub content: String,
-    /// The message to answer under; the conversation's current leaf when absent.
-    /// Give the parent of an earlier user message to edit it (a new branch).
-    #[serde(default)]
-    pub parent_id: Option<String>,
+    /// The message to answer under; the conversation's current leaf when
+    /// absent, the root when `null` (a new first message). Give the parent of an
+    /// earlier user message to edit it (a new branch).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub parent_id: Option<Option<String>>,
     /// Use this model for this reply (and remember it for the conversation).
     #[serde(default)]
     pub model: Option<String>,

@@ -277,12 +277,14 @@ impl ChatService {
             .map_err(not_found("conversation"))?;
         let messages = self.store.messages_of(conversation_id).await?;
         let parent_id = match input.parent_id {
-            Some(parent) => {
+            Some(Some(parent)) => {
                 if !messages.iter().any(|m| m.id == parent) {
                     return Err(ChatError::NotFound("parent message"));
                 }
                 Some(parent)
             }
+            // An explicit null: a new first message (editing the first one).
+            Some(None) => None,
             None => conversation.current_leaf_id.clone(),
         };
         if let Some(parent) = parent_id.as_deref().and_then(|id| messages.iter().find(|m| m.id == id))
@@ -385,7 +387,11 @@ impl ChatService {
                 message: "this reply answers no message".to_owned(),
             });
         };
-        let model_choice = input.model.as_deref().or(message.model.as_deref());
+        // The reply's own model, unless it is no longer offered.
+        let model_choice = input
+            .model
+            .as_deref()
+            .or(message.model.as_deref().filter(|m| self.registry.resolve(m).is_ok()));
         let (model, route) = self.pick_model(model_choice, &conversation)?;
         self.generations.admit(user_id)?;
         let generation_id = new_id();

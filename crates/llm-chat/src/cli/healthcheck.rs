@@ -23,9 +23,13 @@ pub async fn run(config: &Config, args: HealthcheckArgs) -> Result<(), CliError>
         };
         format!("http://{host}:{}/api/health", config.port)
     });
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(args.timeout))
-        .build()
+    let client = crate::llm::http_client_builder()
+        .and_then(|builder| {
+            builder
+                .timeout(Duration::from_secs(args.timeout))
+                .build()
+                .map_err(|e| e.to_string())
+        })
         .map_err(|err| CliError::Unhealthy(format!("cannot build an HTTP client: {err}")))?;
     let response = client
         .get(&url)

@@ -3,12 +3,12 @@
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{CurrentUser, Json};
+use super::extract::{CurrentUser, Json, Query};
 use super::sse;
 use crate::chat::input::{ConversationPatch, NewConversationInput, SendInput};
 use crate::chat::views::{ConversationView, MessageView};
 use crate::chat::{ListParams, Started};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@ use crate::auth::{AuthError, TokenError};
 use crate::chat::ChatError;
 use crate::llm::LlmError;
 use crate::store::StoreError;
-use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -192,6 +192,19 @@ impl From<JsonRejection> for ApiError {
             ),
             other => body_error(other.status(), other.body_text()),
         }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!(
+                "a query parameter is missing or of the wrong type: {}",
+                rejection.body_text()
+            ),
+        )
     }
 }
 

@@ -22,6 +22,11 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// `axum::extract::Query` with rejections mapped to [`ApiError`].
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
 /// The user behind the request's bearer token.
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub Principal);

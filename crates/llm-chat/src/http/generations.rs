@@ -3,11 +3,11 @@
 use super::AppState;
 use super::conversations::{StartedReply, started};
 use super::error::{ApiError, ErrorBody};
-use super::extract::CurrentUser;
+use super::extract::{CurrentUser, Query};
 use super::sse;
 use crate::chat::input::RegenerateInput;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

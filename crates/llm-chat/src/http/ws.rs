@@ -7,12 +7,13 @@
 
 use super::AppState;
 use super::error::ApiError;
+use super::extract::Query;
 use super::sse::accept_language;
 use crate::auth::Principal;
 use crate::chat::ChatError;
 use crate::chat::input::SendInput;
+use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use axum::routing::get;
@@ -84,12 +85,17 @@ fn chat_error_frame(err: ChatError) -> String {
 async fn session(socket: WebSocket, state: AppState, principal: Principal, language: Option<String>) {
     let (mut sink, mut incoming) = socket.split();
     let (frames, mut outgoing) = mpsc::channel::<String>(256);
+    let (closing, closed) = tokio::sync::oneshot::channel::<()>();
     let writer = tokio::spawn(async move {
         use futures_util::SinkExt;
         while let Some(frame) = outgoing.recv().await {
             if sink.send(Message::Text(Utf8Bytes::from(frame))).await.is_err() {
-                break;
+                return;
             }
+        }
+        // The client asked to close: complete the handshake.
+        if closed.await.is_ok() {
+            let _ = sink.send(Message::Close(None)).await;
         }
     });
     // Forwarders end with the socket; the generations they follow do not.
@@ -98,7 +104,10 @@ async fn session(socket: WebSocket, state: AppState, principal: Principal, langu
     while let Some(Ok(message)) = incoming.next().await {
         let text = match message {
             Message::Text(text) => text,
-            Message::Close(_) => break,
+            Message::Close(_) => {
+                let _ = closing.send(());
+                break;
+            }
             _ => continue,
         };
         let frame = match serde_json::from_str::<ClientFrame>(&text) {

@@ -32,8 +32,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
 impl UpstreamClient {
     pub fn new(timeouts: ClientTimeouts) -> Result<UpstreamClient, String> {
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(super::tls::client_config()?)
+        let http = super::tls::http_client_builder()?
             .connect_timeout(timeouts.connect)
             .pool_idle_timeout(Duration::from_secs(90))
             .build()

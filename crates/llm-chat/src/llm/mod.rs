@@ -13,6 +13,7 @@ pub use error::LlmError;
 pub use providers::{
     ModelInfo, ProviderConfig, ProviderError, ProviderRegistry, Route, load_providers, normalize_base_url,
 };
+pub use tls::http_client_builder;
 
 use serde::Serialize;
 

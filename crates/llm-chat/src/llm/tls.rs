@@ -23,3 +23,10 @@ pub fn client_config() -> Result<rustls::ClientConfig, String> {
         .map(|builder| builder.with_root_certificates(roots).with_no_client_auth())
         .map_err(|err| err.to_string())
 }
+
+/// An HTTP client builder with this TLS setup. Every client of the process
+/// starts here: reqwest's own default needs a system CA store, which a
+/// scratch container does not have.
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder, String> {
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(client_config()?))
+}

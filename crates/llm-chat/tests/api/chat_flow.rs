@@ -290,6 +290,19 @@ async fn regenerate_and_edit_create_branches_and_send_the_branch_as_context(engi
         ]
     );
 
+    // Editing the first message: `parent_id: null` starts a sibling at the root.
+    let first = server
+        .send_streaming(
+            &token,
+            &conversation,
+            &json!({"content": "q1 again [[mock tokens=1]]", "parent_id": null}),
+        )
+        .await
+        .rest()
+        .await;
+    assert_eq!(first[0].data["parent_id"], serde_json::Value::Null);
+    assert_eq!(pairs(mock.last_context().await), ["user:q1 again [[mock tokens=1]]"]);
+
     // A user message cannot be regenerated.
     let (status, body) = read(
         server

@@ -69,7 +69,7 @@ async fn the_list_pages_by_cursor_pins_first_searches_titles_and_hides_archived(
         "% is literal"
     );
 
-    for bad in ["limit=0", "limit=1000", "cursor=garbage"] {
+    for bad in ["limit=0", "limit=1000", "cursor=garbage", "limit=abc", "archived=maybe"] {
         let (status, body) = read(server.get(&format!("/api/conversations?{bad}"), Some(&token)).await).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         assert_eq!(error_code(&body), "invalid_field");

@@ -100,4 +100,22 @@ async fn sigterm_mid_reply_saves_it_and_exits_cleanly(engine: Engine) {
     let reply = server.settled_message(&token, &conversation, &id).await;
     assert_eq!(reply["status"], "interrupted");
     assert!(reply["content"].as_str().unwrap().starts_with("w0 w1 "));
+
+    // With nobody following, the reply is saved all the same.
+    let started = server
+        .send_async(
+            &token,
+            &conversation,
+            &json!({"content": "unwatched [[mock tokens=5000 delay=10]]"}),
+        )
+        .await;
+    let generation = started["generation_id"].as_str().unwrap().to_owned();
+    let id = started["assistant_message"]["id"].as_str().unwrap().to_owned();
+    wait_for_deltas(&server, &token, &generation, 20).await;
+    let status = server.terminate().await;
+    assert!(status.success(), "{status}");
+    server.restart_stopped().await;
+    let reply = server.settled_message(&token, &conversation, &id).await;
+    assert_eq!(reply["status"], "interrupted");
+    assert!(reply["content"].as_str().unwrap().split_whitespace().count() >= 20);
 }

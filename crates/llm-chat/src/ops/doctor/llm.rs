@@ -26,12 +26,13 @@ pub async fn check(config: &Config) -> Vec<Finding> {
         )];
     };
     let models_url = format!("{}/models", api_base(url));
-    let client = match reqwest::Client::builder().timeout(TIMEOUT).build() {
-        Ok(client) => client,
-        Err(err) => {
-            return vec![Finding::fail(CHECK, format!("cannot build an HTTP client: {err}"))];
-        }
-    };
+    let client =
+        match crate::llm::http_client_builder().and_then(|b| b.timeout(TIMEOUT).build().map_err(|e| e.to_string())) {
+            Ok(client) => client,
+            Err(err) => {
+                return vec![Finding::fail(CHECK, format!("cannot build an HTTP client: {err}"))];
+            }
+        };
     let mut request = client.get(&models_url);
     if let Some(key) = &config.llm.api_key {
         request = request.bearer_auth(key.expose());

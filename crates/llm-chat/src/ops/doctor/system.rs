@@ -211,7 +211,9 @@ pub async fn check_port(config: &Config) -> Finding {
 }
 
 async fn llm_chat_answers(port: u16) -> bool {
-    let Ok(client) = reqwest::Client::builder().timeout(Duration::from_secs(3)).build() else {
+    let Ok(client) = crate::llm::http_client_builder()
+        .and_then(|b| b.timeout(Duration::from_secs(3)).build().map_err(|e| e.to_string()))
+    else {
         return false;
     };
     let Ok(response) = client.get(format!("http://127.0.0.1:{port}/api/health")).send().await else {
