@@ -8,12 +8,12 @@ pub mod error;
 mod extract;
 mod health;
 mod middleware;
+mod ui;
 
 use crate::auth::AuthService;
 use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::response::Redirect;
 use axum::routing::get;
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -44,8 +44,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn build_app(state: AppState, max_body_bytes: usize) -> Router {
     let (routes, spec) = api();
     let app = routes
-        .route("/", get(|| async { Redirect::temporary("/docs/") }))
-        .fallback(middleware::not_found)
+        .route("/", get(ui::index))
+        .fallback(ui::fallback)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)

@@ -1,0 +1,451 @@
+// The end-to-end scenarios, in order (the first registers the server's
+// first account, which becomes the administrator). `chat: true` marks those
+// that need the chat API.
+import assert from 'node:assert/strict';
+
+const expectVisible = (locator, timeout = 10_000) => locator.waitFor({ state: 'visible', timeout });
+
+async function send(page, text) {
+  await page.locator('#composer-input').fill(text);
+  await page.keyboard.press('Enter');
+}
+
+/** The last assistant message's text once it has finished. */
+async function lastReply(page, timeout = 20_000) {
+  const last = page.locator('article.assistant').last();
+  await expectVisible(last);
+  await page.waitForFunction(() => {
+    const all = document.querySelectorAll('article.assistant');
+    const node = all[all.length - 1];
+    return node && node.getAttribute('aria-busy') === 'false';
+  }, null, { timeout });
+  return last;
+}
+
+export const tests = [
+  {
+    name: 'the sign-in page loads everything from this server, under its CSP, without errors',
+    async run(ctx) {
+      const page = await ctx.newPage();
+      const response = await page.goto(ctx.base + '/');
+      assert.match(response.headers()['content-security-policy'] ?? '', /default-src 'self'/);
+      await expectVisible(page.getByRole('heading', { name: 'Welcome back' }));
+      await ctx.shot(page, 'sign-in');
+      assert.deepEqual(page.outside, [], 'requests to other hosts');
+      assert.deepEqual(page.problems, [], 'console errors');
+      await page.context().close();
+    },
+  },
+  {
+    name: 'registering the first account signs in as administrator and shows the sidebar and composer',
+    async run(ctx) {
+      const page = await ctx.newPage();
+      await page.goto(ctx.base + '/');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByLabel('Username').fill('admin');
+      await page.getByLabel('Password', { exact: true }).fill(ctx.password);
+      await page.getByLabel('Repeat password').fill(ctx.password);
+      await page.locator('form button[type=submit]').click();
+      await expectVisible(page.locator('#composer-input'));
+      await expectVisible(page.getByRole('button', { name: 'New chat' }).first());
+      await expectVisible(page.getByText('Administrator'));
+      await expectVisible(page.getByRole('heading', { name: 'How can I help you today?' }));
+      assert.deepEqual(page.problems, []);
+      ctx.admin = { page };
+      await ctx.shot(page, 'new-chat-light');
+    },
+  },
+  {
+    name: 'the session survives a reload; signing out and in again works',
+    async run(ctx) {
+      const page = ctx.admin.page;
+      await page.reload();
+      await expectVisible(page.locator('#composer-input'));
+      await page.getByRole('button', { name: 'Account menu' }).click();
+      await page.getByRole('menuitem', { name: 'Sign out' }).click();
+      await expectVisible(page.getByRole('heading', { name: 'Welcome back' }));
+      await page.getByLabel('Username').fill('admin');
+      await page.getByLabel('Password').fill('wrong password!');
+      await page.locator('form button[type=submit]').click();
+      await expectVisible(page.getByRole('alert'));
+      await page.getByLabel('Password').fill(ctx.password);
+      await page.locator('form button[type=submit]').click();
+      await expectVisible(page.locator('#composer-input'));
+    },
+  },
+  {
+    name: 'the draft survives a reload',
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await page.locator('#composer-input').fill('a draft that must not be lost');
+      await page.waitForTimeout(400);
+      await page.reload();
+      await expectVisible(page.locator('#composer-input'));
+      assert.equal(await page.locator('#composer-input').inputValue(), 'a draft that must not be lost');
+      await page.context().close();
+    },
+  },
+  {
+    name: 'an ended session goes back to sign-in and keeps the draft',
+    async run(ctx) {
+      const { page, name, token } = await ctx.signedIn();
+      await page.locator('#composer-input').fill('half-written question');
+      await page.waitForTimeout(400);
+      // The session ends elsewhere (signed out on another device).
+      await page.evaluate((t) => fetch('/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${t}` } }), token);
+      await page.getByRole('button', { name: 'Account menu' }).click();
+      await page.getByRole('menuitem', { name: 'Settings' }).click();
+      await page.getByLabel('Current password').fill(ctx.password);
+      await page.getByLabel('New password').fill('another long password');
+      await page.getByLabel('Repeat password').fill('another long password');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await expectVisible(page.getByText('Your session has ended'));
+      await page.getByLabel('Username').fill(name);
+      await page.getByLabel('Password').fill(ctx.password);
+      await page.locator('form button[type=submit]').click();
+      await expectVisible(page.locator('#composer-input'));
+      await page.getByRole('button', { name: 'New chat' }).first().click();
+      assert.equal(await page.locator('#composer-input').inputValue(), 'half-written question');
+      await page.context().close();
+    },
+  },
+  {
+    name: 'settings switch the language to 简体中文 and the theme to dark, and both are remembered',
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await page.goto(ctx.base + '/settings');
+      await expectVisible(page.getByRole('heading', { name: 'Settings' }));
+      await page.getByRole('radio', { name: '简体中文' }).click();
+      await expectVisible(page.getByRole('heading', { name: '设置' }));
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+      await page.getByRole('radio', { name: '深色' }).click();
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+      await ctx.shot(page, 'settings-zh-CN-dark');
+      await page.reload();
+      await expectVisible(page.getByRole('heading', { name: '设置' }));
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+      await page.getByRole('radio', { name: 'English' }).click();
+      await page.getByRole('radio', { name: 'System' }).click();
+      await page.context().close();
+    },
+  },
+  {
+    name: 'the language follows the browser by default',
+    async run(ctx) {
+      const page = await ctx.newPage({ locale: 'zh-CN' });
+      await page.goto(ctx.base + '/');
+      await expectVisible(page.getByRole('heading', { name: '欢迎回来' }));
+      await page.context().close();
+    },
+  },
+  {
+    name: 'on a phone the sidebar is a drawer',
+    async run(ctx) {
+      const { page } = await ctx.signedIn({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+      const sidebar = page.locator('aside.sidebar');
+      await page.waitForTimeout(300);
+      assert.equal(await sidebar.evaluate((el) => el.getBoundingClientRect().right <= 0), true, 'drawer starts closed');
+      await ctx.shot(page, 'phone');
+      await page.getByRole('button', { name: 'Open sidebar' }).click();
+      await page.waitForTimeout(350);
+      assert.equal(await sidebar.evaluate((el) => el.getBoundingClientRect().left >= 0), true, 'drawer opens');
+      await ctx.shot(page, 'phone-sidebar');
+      await page.getByRole('button', { name: 'Close sidebar' }).first().click();
+      await page.waitForTimeout(350);
+      assert.equal(await sidebar.evaluate((el) => el.getBoundingClientRect().right <= 0), true, 'drawer closes');
+      await page.context().close();
+    },
+  },
+  {
+    name: 'keyboard shortcuts focus the composer and the search box',
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await page.locator('body').click({ position: { x: 700, y: 300 } });
+      await page.keyboard.press('Control+k');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'conversation-search');
+      await page.keyboard.press('Shift+Escape');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'composer-input');
+      await page.context().close();
+    },
+  },
+  {
+    name: 'the administrator can close and reopen registration',
+    async run(ctx) {
+      const page = ctx.admin.page;
+      await page.goto(ctx.base + '/admin');
+      const toggle = page.getByRole('switch', { name: /Open registration/ });
+      await expectVisible(toggle);
+      assert.equal(await toggle.isChecked(), true);
+      await toggle.click();
+      await page.waitForFunction(async () => {
+        const res = await fetch('/api/admin/settings', { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } });
+        return (await res.json()).registration_open === false;
+      });
+      await toggle.click();
+      await page.waitForFunction(async () => {
+        const res = await fetch('/api/admin/settings', { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } });
+        return (await res.json()).registration_open === true;
+      });
+    },
+  },
+  {
+    name: 'the server gives the app for page addresses, caches hashed assets, and keeps JSON 404s for the API',
+    async run(ctx) {
+      if (ctx.stub) return; // headers are the binary's
+      const html = await fetch(`${ctx.base}/c/some-conversation`, { headers: { accept: 'text/html' } });
+      assert.equal(html.status, 200);
+      assert.equal(html.headers.get('cache-control'), 'no-cache');
+      const body = await html.text();
+      const asset = /src="(\/assets\/[^"]+\.js)"/.exec(body)?.[1];
+      assert.ok(asset, 'index.html names its script');
+      const js = await fetch(ctx.base + asset);
+      assert.equal(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.match(js.headers.get('content-type') ?? '', /javascript/);
+      const api = await fetch(`${ctx.base}/api/nothing-here`, { headers: { accept: 'text/html' } });
+      assert.equal(api.status, 404);
+      assert.equal((await api.json()).error.code, 'not_found');
+      const missing = await fetch(`${ctx.base}/assets/missing.js`);
+      assert.equal(missing.status, 404);
+    },
+  },
+
+  // ---- these need the chat API --------------------------------------------
+  {
+    name: 'sending a message streams the reply live and lists the conversation',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      ctx.chatPage = page;
+      await send(page, 'hello there');
+      await expectVisible(page.locator('article.user .bubble', { hasText: 'hello there' }));
+      const reply = await lastReply(page);
+      assert.match(await reply.innerText(), /You said: hello there/);
+      assert.equal(await page.locator('#composer-input').inputValue(), '');
+      await expectVisible(page.locator('aside.sidebar li a', { hasText: 'hello there' }));
+      assert.match(page.url(), /\/c\//);
+    },
+  },
+  {
+    name: 'stop ends a reply early and keeps what arrived',
+    chat: true,
+    async run(ctx) {
+      const page = ctx.chatPage;
+      await send(page, '[slow] count for me');
+      await page.waitForFunction(() => (document.querySelector('article.assistant:last-of-type .markdown')?.textContent ?? '').includes('word5'));
+      await page.getByRole('button', { name: 'Stop generating' }).click();
+      const reply = await lastReply(page);
+      const text = await reply.innerText();
+      assert.ok(!text.includes('The end.'), 'reply was stopped before its end');
+      await expectVisible(reply.getByText('Stopped'));
+    },
+  },
+  {
+    name: 'regenerate adds a version; the switcher moves between versions',
+    chat: true,
+    async run(ctx) {
+      const page = ctx.chatPage;
+      const before = await page.locator('article.assistant').count();
+      await page.locator('article.assistant').last().hover();
+      await page.locator('article.assistant').last().getByRole('button', { name: 'Regenerate' }).click();
+      await lastReply(page, 30_000);
+      assert.equal(await page.locator('article.assistant').count(), before);
+      const switcher = page.locator('article.assistant').last().locator('.branches');
+      await expectVisible(switcher.getByText('2/2'));
+      await switcher.getByRole('button', { name: 'Previous version' }).click();
+      await expectVisible(switcher.getByText('1/2'));
+      await expectVisible(page.locator('article.assistant').last().getByText('Stopped'));
+    },
+  },
+  {
+    name: 'editing a question sends it as a new branch beside the old one',
+    chat: true,
+    async run(ctx) {
+      const page = ctx.chatPage;
+      const first = page.locator('article.user').first();
+      await first.hover();
+      await first.getByRole('button', { name: 'Edit' }).click();
+      await page.locator('article.user textarea').fill('hello again');
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      const reply = await lastReply(page);
+      assert.match(await reply.innerText(), /You said: hello again/);
+      const switcher = page.locator('article.user').first().locator('.branches');
+      await expectVisible(switcher.getByText('2/2'));
+      await switcher.getByRole('button', { name: 'Previous version' }).click();
+      await expectVisible(page.locator('article.user .bubble', { hasText: 'hello there' }));
+      await expectVisible(page.locator('article.user .bubble', { hasText: '[slow] count for me' }));
+      // The chosen branch is remembered by the server.
+      await page.waitForTimeout(300);
+      await page.reload();
+      await expectVisible(page.locator('article.user .bubble', { hasText: '[slow] count for me' }));
+    },
+  },
+  {
+    name: 'a reply with <script> and <img onerror> renders inert',
+    chat: true,
+    async run(ctx) {
+      const page = ctx.chatPage;
+      await page.getByRole('button', { name: 'New chat' }).first().click();
+      await send(page, '[xss] show me html');
+      const reply = await lastReply(page);
+      await page.waitForTimeout(300);
+      assert.equal(await page.evaluate(() => window.__pwned), undefined);
+      assert.equal(await reply.locator('script').count(), 0);
+      const img = reply.locator('img');
+      if (await img.count()) assert.equal(await img.first().getAttribute('onerror'), null);
+      const link = reply.locator('a', { hasText: 'click' });
+      if (await link.count()) assert.ok(!(await link.getAttribute('href') ?? '').startsWith('javascript'));
+      assert.deepEqual(page.problems.filter((p) => !/Content Security Policy|Failed to load resource/.test(p)), []);
+    },
+  },
+  {
+    name: 'rich replies: highlighted code with a working copy button, tables, and math loaded on demand',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      const requested = [];
+      page.on('request', (req) => requested.push(req.url()));
+      await send(page, 'hello');
+      await lastReply(page);
+      assert.ok(!requested.some((u) => /katex/i.test(u)), 'KaTeX is not loaded without math');
+      await send(page, '[rich] how do I sort in Rust?');
+      const reply = await lastReply(page);
+      await expectVisible(reply.locator('code.language-rust .hljs-keyword').first());
+      await expectVisible(reply.locator('table'));
+      await expectVisible(reply.locator('.katex').first());
+      assert.ok(requested.some((u) => /katex.*\.js/.test(u)), 'KaTeX loads for math');
+      assert.ok(requested.some((u) => /KaTeX_.*\.woff2/.test(u)), 'KaTeX fonts come from this server');
+      // Copy works without navigator.clipboard (plain-HTTP LAN addresses have none).
+      await page.evaluate(() => {
+        Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
+        window.__copied = [];
+        document.addEventListener('copy', (e) => window.__copied.push(String(e.target?.value ?? document.getSelection())));
+      });
+      await reply.locator('button[data-copy-code]').first().click();
+      await page.waitForFunction(() => window.__copied.length > 0);
+      assert.match(await page.evaluate(() => window.__copied[0]), /sort_unstable/);
+      await page.mouse.move(10, 10);
+      await ctx.shot(page, 'chat-light');
+      await page.evaluate(() => {
+        localStorage.setItem('llm-chat:theme', 'dark');
+      });
+      await page.reload();
+      await lastReply(page);
+      await expectVisible(page.locator('.katex').first());
+      await ctx.shot(page, 'chat-dark');
+      await page.evaluate(() => {
+        localStorage.setItem('llm-chat:theme', 'light');
+        localStorage.setItem('llm-chat:locale', 'zh-CN');
+      });
+      await page.reload();
+      await lastReply(page);
+      await expectVisible(page.locator('.katex').first());
+      await ctx.shot(page, 'chat-zh-CN');
+      await page.evaluate(() => localStorage.setItem('llm-chat:locale', 'en'));
+      ctx.richUrl = page.url();
+      ctx.richToken = await page.evaluate(() => localStorage.getItem('llm-chat:token'));
+      await page.context().close();
+    },
+  },
+  {
+    name: 'a phone shows the conversation and its composer',
+    chat: true,
+    async run(ctx) {
+      const page = await ctx.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+      await page.goto(ctx.base + '/');
+      await page.evaluate((t) => {
+        localStorage.setItem('llm-chat:token', t);
+        localStorage.setItem('llm-chat:locale', 'en');
+      }, ctx.richToken);
+      await page.goto(ctx.richUrl);
+      await lastReply(page);
+      await expectVisible(page.locator('.katex').first());
+      await ctx.shot(page, 'phone-chat');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(overflow, false, 'no sideways scrolling of the page');
+      await page.context().close();
+    },
+  },
+  {
+    name: 'reloading mid-stream attaches to the running reply, which finishes',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await send(page, '[slow] keep going');
+      await page.waitForFunction(() => (document.querySelector('article.assistant .markdown')?.textContent ?? '').includes('word3'));
+      await page.reload();
+      await expectVisible(page.locator('article.assistant'));
+      await page.waitForFunction(
+        () => (document.querySelector('article.assistant .markdown')?.textContent ?? '').includes('The end.'),
+        null,
+        { timeout: 30_000 },
+      );
+      const text = await page.locator('article.assistant .markdown').innerText();
+      assert.equal((text.match(/word0 /g) ?? []).length, 1, 'no text repeated after resuming');
+    },
+  },
+  {
+    name: 'conversations can be renamed, pinned, searched, archived and deleted',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      for (const text of ['first topic', 'second topic', 'third topic']) {
+        await page.getByRole('button', { name: 'New chat' }).first().click();
+        await send(page, text);
+        await lastReply(page);
+      }
+      const item = (title) => page.locator('aside.sidebar li', { hasText: title });
+      await expectVisible(item('first topic'));
+      await item('first topic').hover();
+      await item('first topic').getByRole('button', { name: /Options/ }).click();
+      await page.getByRole('menuitem', { name: 'Rename' }).click();
+      await page.locator('aside.sidebar input.rename').fill('Renamed topic');
+      await page.keyboard.press('Enter');
+      await expectVisible(item('Renamed topic'));
+      await item('Renamed topic').hover();
+      await item('Renamed topic').getByRole('button', { name: /Options/ }).click();
+      await page.getByRole('menuitem', { name: 'Pin' }).click();
+      await expectVisible(page.locator('aside.sidebar section', { hasText: 'Pinned' }).getByText('Renamed topic'));
+      await page.locator('#conversation-search').fill('second');
+      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li').length === 1);
+      await expectVisible(item('second topic'));
+      await page.locator('#conversation-search').fill('');
+      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li').length === 3);
+      await item('third topic').hover();
+      await item('third topic').getByRole('button', { name: /Options/ }).click();
+      await page.getByRole('menuitem', { name: 'Archive' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li').length === 2);
+      await item('second topic').hover();
+      await item('second topic').getByRole('button', { name: /Options/ }).click();
+      await page.getByRole('menuitem', { name: 'Delete' }).click();
+      await expectVisible(page.getByRole('heading', { name: 'Delete this conversation?' }));
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li').length === 1);
+      await page.getByRole('button', { name: 'Show archived' }).click();
+      await expectVisible(item('third topic'));
+      await page.context().close();
+    },
+  },
+  {
+    name: 'the model picker lists the server models and the conversation settings save',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      const picker = page.getByLabel('Model');
+      await page.waitForFunction(() => document.querySelectorAll('header select option').length > 0 && !document.querySelector('header select')?.disabled);
+      const options = await picker.locator('option').allInnerTexts();
+      assert.ok(options.length >= 1, 'models are listed');
+      await page.getByRole('button', { name: 'Conversation settings' }).click();
+      await page.getByLabel('System prompt').fill('Answer briefly.');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await send(page, 'hi');
+      await lastReply(page);
+      const id = page.url().split('/c/')[1];
+      const saved = await page.evaluate(async (cid) => {
+        const res = await fetch(`/api/conversations/${cid}`, { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } });
+        return (await res.json()).conversation.system_prompt;
+      }, id);
+      assert.equal(saved, 'Answer briefly.');
+      await page.context().close();
+    },
+  },
+];
