@@ -12,11 +12,6 @@
 //!
 //! The folder to embed is passed to the crate as `LLM_CHAT_WEB_DIST`.
 
-#![expect(
-    clippy::print_stdout,
-    reason = "cargo reads a build script's instructions from its stdout"
-)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;

@@ -102,8 +102,8 @@ export function startStub({ dist, registrationOpen = true } = {}) {
   async function api(req, res, url) {
     const path = url.pathname;
     const method = req.method;
-    if (path === '/api/health') return send(res, 200, { status: 'ok', message: '大模型对话后端服务运行中', version: 'stub' });
-    if (path === '/api/config') return send(res, 200, { registration_open: settings.registration_open, version: 'stub' });
+    if (path === '/api/health') return send(res, 200, { status: 'ok', message: '大模型对话后端服务运行中', version: '0.1.0' });
+    if (path === '/api/config') return send(res, 200, { registration_open: settings.registration_open, version: '0.1.0' });
     if (path === '/api/auth/register' && method === 'POST') {
       const { username, password } = await body(req);
       if (!settings.registration_open && users.length > 0) return fail(res, 403, 'registration_closed', 'registration is closed');
@@ -213,10 +213,10 @@ export function startStub({ dist, registrationOpen = true } = {}) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       if (url.pathname.startsWith('/api/')) return await api(req, res, url);
-      const file = normalize(url.pathname).replace(/^\/+/, '');
+      const file = normalize(url.pathname).replace(/^\/+/, '') || 'index.html';
       try {
-        const data = await readFile(join(dist, file || 'index.html'));
-        res.writeHead(200, { 'content-type': TYPES[extname(file || '.html')] ?? 'application/octet-stream' });
+        const data = await readFile(join(dist, file));
+        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
         return res.end(data);
       } catch {
         if (file.startsWith('assets/')) return fail(res, 404, 'not_found', 'no such file');

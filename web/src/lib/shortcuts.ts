@@ -28,7 +28,7 @@ export function shortcutLabels(mac: boolean): Record<ShortcutAction, string> {
   const mod = mac ? '⌘' : 'Ctrl';
   return {
     newChat: `${mod}+Shift+O`,
-    focus: 'Shift+Esc  /  /',
+    focus: 'Shift+Esc · /',
     stop: 'Esc',
     search: `${mod}+K`,
     sidebar: `${mod}+Shift+S`,

@@ -38,10 +38,11 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
         if let Some(response) = serve(file, &headers) {
             return response;
         }
-        if !path.starts_with("/assets/") && accepts_html(&headers) {
-            if let Some(response) = serve(INDEX, &headers) {
-                return response;
-            }
+        if !path.starts_with("/assets/")
+            && accepts_html(&headers)
+            && let Some(response) = serve(INDEX, &headers)
+        {
+            return response;
         }
     }
     middleware::not_found(method, uri).await.into_response()
@@ -77,7 +78,10 @@ fn serve(file: &str, headers: &HeaderMap) -> Option<Response> {
         builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
     } else {
         builder
-            .header(header::CONTENT_TYPE, content_type(file, asset.metadata.mimetype()))
+            .header(
+                header::CONTENT_TYPE,
+                content_type(file, asset.metadata.mimetype()),
+            )
             .body(Body::from(asset.data.into_owned()))
     };
     response.ok()

@@ -17,3 +17,4 @@ mod hygiene;
 mod startup;
 mod store_contract;
 mod tokens;
+mod ui;

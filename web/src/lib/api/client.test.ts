@@ -77,7 +77,7 @@ describe('API client', () => {
   });
 
   it('builds the list query', async () => {
-    const fetch = vi.fn(async () => json(200, { items: [], next_cursor: null }));
+    const fetch = vi.fn(async (_url: RequestInfo | URL, _init?: RequestInit) => json(200, { items: [], next_cursor: null }));
     const client = new ApiClient({ fetch, storage: memoryStorage() });
     await client.listConversations({ limit: 30, cursor: 'abc', q: '日本', archived: false });
     expect(fetch.mock.calls[0]?.[0]).toBe('/api/conversations?limit=30&cursor=abc&q=%E6%97%A5%E6%9C%AC&archived=false');

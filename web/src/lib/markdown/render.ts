@@ -34,18 +34,13 @@ const marked = new Marked({
         `<pre><code class="hljs${language ? ` language-${language}` : ''}">${body}</code></pre></div>`
       );
     },
-    table(token: Tokens.Table): string | false {
-      // Let marked build the table, then wrap it so wide tables scroll.
-      void token;
-      return false;
-    },
-  },
-  hooks: {
-    postprocess(html: string) {
-      return html.replace(/<table>/g, '<div class="table-wrap"><table>').replace(/<\/table>/g, '</table></div>');
-    },
   },
 });
+
+/** Wraps tables so that wide ones scroll sideways on their own. */
+function wrapTables(html: string): string {
+  return html.replace(/<table>/g, '<div class="table-wrap"><table>').replace(/<\/table>/g, '</table></div>');
+}
 
 let hooked = false;
 function purifier(): typeof DOMPurify {
@@ -74,7 +69,7 @@ export function sanitize(html: string): string {
 export function renderMarkdown(text: string, options: RenderOptions = defaults): string {
   current = options;
   try {
-    return sanitize(marked.parse(text, { async: false }));
+    return sanitize(wrapTables(marked.parse(text, { async: false })));
   } finally {
     current = defaults;
   }
@@ -97,7 +92,7 @@ export function renderBlocks(text: string, previous: readonly Block[] = [], opti
     const cache = new Map(previous.map((block) => [block.raw, block]));
     for (const token of tokens) {
       if (token.type === 'space' || token.type === 'def') continue;
-      blocks.push(cache.get(token.raw) ?? { raw: token.raw, html: sanitize(parseOne(token, tokens)) });
+      blocks.push(cache.get(token.raw) ?? { raw: token.raw, html: sanitize(wrapTables(parseOne(token, tokens))) });
     }
     return blocks;
   } finally {

@@ -119,10 +119,10 @@ export class ChatStore {
 
   /**
    * Sends a message at the end of the shown branch, creating the
-   * conversation first for a new chat. Returns the new conversation's id,
+   * conversation first for a new chat (`onCreated` hears of it at once). Returns the new conversation's id,
    * or `null` when nothing was sent (the caller keeps the text).
    */
-  async send(content: string, defaultModel: string | null): Promise<string | null> {
+  async send(content: string, defaultModel: string | null, onCreated?: (id: string) => void): Promise<string | null> {
     if (this.streaming || !content.trim()) return null;
     this.error = null;
     let conversation = this.conversation;
@@ -142,6 +142,8 @@ export class ChatStore {
       this.messages = [];
       this.leafId = null;
       this.list.upsert(conversation);
+      // Before the reply starts, so that the address names the conversation.
+      onCreated?.(conversation.id);
     }
     const parentId = this.path[this.path.length - 1]?.id ?? null;
     const ok = await this.post(conversation.id, content, parentId, undefined);
