@@ -30,6 +30,46 @@ export function replyFor(prompt) {
       'holds for every $n \\ge 1$.',
     ].join('\n');
   }
+  if (prompt.includes('[long]')) {
+    // About 20 KB of mixed Markdown, to watch rendering cost while it streams.
+    return Array.from({ length: 48 }, (_, i) => [
+      `### Part ${i + 1}`,
+      '',
+      `This paragraph ${i} explains one more idea in some detail, with **bold** words, \`inline code\` and a [link](https://example.org/${i}). `.repeat(2),
+      '',
+      `- point ${i}.1 with a few words`,
+      `- point ${i}.2 with a few more words`,
+      '',
+      '```python',
+      `def part_${i}(values):`,
+      `    return sorted(v * ${i} for v in values if v > ${i})`,
+      '```',
+      '',
+    ].join('\n')).join('\n');
+  }
+  if (prompt.includes('[zh]')) {
+    return [
+      '## 用 Rust 排序',
+      '',
+      '当相等元素的先后顺序无关紧要时，使用 `sort_unstable`，它更快且不额外分配内存：',
+      '',
+      '```rust',
+      'fn main() {',
+      '    let mut v = vec![3, 1, 2];',
+      '    v.sort_unstable(); // 结果为 [1, 2, 3]',
+      '}',
+      '```',
+      '',
+      '| 方法 | 稳定 | 额外分配 |',
+      '|---|---|---|',
+      '| `sort` | 是 | 是 |',
+      '| `sort_unstable` | 否 | 否 |',
+      '',
+      '两者的比较次数都是 $O(n \\log n)$，并且对任意 $n \\ge 1$ 都有',
+      '',
+      '$$\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}$$',
+    ].join('\n');
+  }
   if (prompt.includes('[slow]')) {
     return Array.from({ length: 160 }, (_, i) => `word${i}`).join(' ') + '\n\nThe end.';
   }
@@ -38,10 +78,12 @@ export function replyFor(prompt) {
 
 /** Delay between streamed pieces (ms). */
 export function pace(prompt) {
+  if (prompt.includes('[long]')) return 8;
   return prompt.includes('[slow]') ? 60 : 15;
 }
 
 /** The reply in pieces of a few characters, as a model streams it. */
 export function pieces(text) {
-  return text.match(/[\s\S]{1,6}/g) ?? [];
+  const size = text.length > 10_000 ? 40 : 6;
+  return text.match(new RegExp(`[\\s\\S]{1,${size}}`, 'g')) ?? [];
 }

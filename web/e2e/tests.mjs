@@ -352,7 +352,11 @@ export const tests = [
       });
       await page.reload();
       await lastReply(page);
-      await expectVisible(page.locator('.katex').first());
+      await send(page, '[zh] 用 Rust 怎么排序？');
+      await expectVisible(page.locator('article.assistant[aria-busy="true"]'));
+      const zh = await lastReply(page);
+      await expectVisible(zh.locator('.katex').first());
+      await page.mouse.move(10, 10);
       await ctx.shot(page, 'chat-zh-CN');
       await page.evaluate(() => localStorage.setItem('llm-chat:locale', 'en'));
       ctx.richUrl = page.url();
@@ -395,6 +399,43 @@ export const tests = [
       );
       const text = await page.locator('article.assistant .markdown').innerText();
       assert.equal((text.match(/word0 /g) ?? []).length, 1, 'no text repeated after resuming');
+    },
+  },
+  {
+    name: 'a long reply streams without long main-thread stalls',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await page.evaluate(() => {
+        window.__tasks = [];
+        window.__frames = [];
+        new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) window.__tasks.push(entry.duration);
+        }).observe({ type: 'longtask', buffered: false });
+        let last = performance.now();
+        const loop = (now) => {
+          window.__frames.push(now - last);
+          last = now;
+          if (!window.__stopFrames) requestAnimationFrame(loop);
+        };
+        requestAnimationFrame(loop);
+      });
+      await send(page, '[long] write a lot');
+      await expectVisible(page.locator('article.assistant[aria-busy="true"]'));
+      const reply = await lastReply(page, 60_000);
+      const stats = await page.evaluate(() => {
+        window.__stopFrames = true;
+        const frames = window.__frames.slice(5).sort((a, b) => a - b);
+        const pick = (q) => frames[Math.min(frames.length - 1, Math.floor(q * frames.length))] ?? 0;
+        return { frames: frames.length, p50: pick(0.5), p95: pick(0.95), max: frames.at(-1) ?? 0, tasks: window.__tasks.length, worstTask: Math.max(0, ...window.__tasks) };
+      });
+      const size = (await reply.locator('.markdown').innerText()).length;
+      console.log(`      ${size} characters streamed; frame interval p50 ${stats.p50.toFixed(1)} ms, p95 ${stats.p95.toFixed(1)} ms, max ${stats.max.toFixed(1)} ms; ${stats.tasks} long tasks, worst ${stats.worstTask.toFixed(0)} ms`);
+      assert.ok(size > 15_000, 'the whole reply arrived');
+      // Loose bounds: this runs on small shared machines.
+      assert.ok(stats.worstTask < 250, `no main-thread task over 250 ms (worst ${stats.worstTask} ms)`);
+      assert.ok(stats.p95 < 100, `95% of frames within 100 ms (p95 ${stats.p95} ms)`);
+      await page.context().close();
     },
   },
   {
