@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { pace, pieces, replyFor } from './replies.mjs';
+import { failsFor, pace, pieces, reasoningFor, replyFor } from './replies.mjs';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'application/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.woff2': 'font/woff2' };
 
@@ -54,6 +54,7 @@ export function startStub({ dist, registrationOpen = true } = {}) {
     if (userMessage) emit('message', userMessage);
     emit('generation', { generation_id: gen.id, message_id: assistant.id, conversation_id: conv.id, model: conv.model });
     const parts = pieces(replyFor(prompt));
+    const thoughts = pieces(reasoningFor(prompt));
     let i = 0;
     const finish = (reason) => {
       assistant.status = reason === 'cancelled' ? 'cancelled' : 'done';
@@ -67,8 +68,23 @@ export function startStub({ dist, registrationOpen = true } = {}) {
       gen.done = true;
       for (const sub of gen.subscribers) sub(null);
     };
+    const fail = () => {
+      assistant.status = 'error';
+      assistant.generation_id = null;
+      assistant.error = { code: 'upstream_error', message: 'The model server failed (HTTP 500): the model crashed (test)' };
+      emit('error', assistant.error);
+      gen.done = true;
+      for (const sub of gen.subscribers) sub(null);
+    };
     const tick = () => {
       if (gen.cancelled) return finish('cancelled');
+      if (failsFor(prompt)) return fail();
+      if (thoughts.length) {
+        const text = thoughts.shift();
+        assistant.reasoning = (assistant.reasoning ?? '') + text;
+        emit('reasoning', { text });
+        return setTimeout(tick, pace(prompt));
+      }
       if (i >= parts.length) return finish('stop');
       assistant.content += parts[i];
       emit('delta', { text: parts[i] });

@@ -76,6 +76,16 @@ export function replyFor(prompt) {
   return `You said: ${prompt.replace(/\[\w+\]/g, '').trim()}. This is a reply from the test model.`;
 }
 
+/** The model's visible thinking before its answer, for prompts that ask for it. */
+export function reasoningFor(prompt) {
+  return prompt.includes('[think]') ? 'The user wants a short answer. Keep it to one sentence.' : '';
+}
+
+/** Whether the fake model fails (answers HTTP 500) for this prompt. */
+export function failsFor(prompt) {
+  return prompt.includes('[fail]');
+}
+
 /** Delay between streamed pieces (ms). */
 export function pace(prompt) {
   if (prompt.includes('[long]')) return 8;

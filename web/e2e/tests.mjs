@@ -402,6 +402,64 @@ export const tests = [
     },
   },
   {
+    name: 'an error from the model shows in the message with a retry button',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await send(page, '[fail] please');
+      const reply = await lastReply(page);
+      await expectVisible(reply.getByText('The model could not answer'));
+      await reply.getByRole('button', { name: 'Retry' }).click();
+      await expectVisible(page.locator('article.assistant[aria-busy="true"]'));
+      const again = await lastReply(page);
+      await expectVisible(again.locator('.branches').getByText('2/2'));
+      await expectVisible(again.getByText('The model could not answer'));
+      await page.context().close();
+    },
+  },
+  {
+    name: 'a reasoning model shows its thinking apart from the answer',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await send(page, '[think] hi');
+      const reply = await lastReply(page);
+      assert.match(await reply.locator('.markdown').innerText(), /You said: hi/);
+      const toggle = reply.getByRole('button', { name: /Thinking/ });
+      await expectVisible(toggle);
+      await toggle.click();
+      await expectVisible(reply.getByText('Keep it to one sentence.'));
+      await page.context().close();
+    },
+  },
+  {
+    name: 'the sidebar loads more conversations as it scrolls',
+    chat: true,
+    async run(ctx) {
+      const { page, token } = await ctx.signedIn();
+      await page.evaluate(async (t) => {
+        for (let i = 1; i <= 45; i++) {
+          await fetch('/api/conversations', {
+            method: 'POST',
+            headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ title: `Topic ${i}` }),
+          });
+        }
+      }, token);
+      await page.reload();
+      await expectVisible(page.locator('aside.sidebar li').first());
+      const first = await page.locator('aside.sidebar li').count();
+      assert.ok(first < 45, `the first page is not everything (${first})`);
+      for (let i = 0; i < 10 && (await page.locator('aside.sidebar li').count()) < 45; i++) {
+        await page.locator('aside.sidebar nav').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+        await page.waitForTimeout(300);
+      }
+      assert.equal(await page.locator('aside.sidebar li').count(), 45);
+      await expectVisible(page.locator('aside.sidebar a[title="Topic 1"]'));
+      await page.context().close();
+    },
+  },
+  {
     name: 'a long reply streams without long main-thread stalls',
     chat: true,
     async run(ctx) {

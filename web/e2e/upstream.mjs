@@ -2,7 +2,7 @@
 // /v1/chat/completions, streaming or not) for end-to-end tests of the real
 // binary. Listens on 127.0.0.1 only.
 import { createServer } from 'node:http';
-import { pace, pieces, replyFor } from './replies.mjs';
+import { failsFor, pace, pieces, reasoningFor, replyFor } from './replies.mjs';
 
 export function startUpstream() {
   const server = createServer(async (req, res) => {
@@ -20,6 +20,11 @@ export function startUpstream() {
     const body = JSON.parse(raw || '{}');
     const last = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
     const prompt = typeof last?.content === 'string' ? last.content : '';
+    if (failsFor(prompt)) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'the model crashed (test)', type: 'server_error' } }));
+      return;
+    }
     const text = replyFor(prompt);
     const id = `chatcmpl-${Date.now()}`;
     if (!body.stream) {
@@ -31,6 +36,11 @@ export function startUpstream() {
     let closed = false;
     req.on('close', () => (closed = true));
     res.on('close', () => (closed = true));
+    for (const piece of pieces(reasoningFor(prompt))) {
+      if (closed) return;
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model, choices: [{ index: 0, delta: { reasoning_content: piece }, finish_reason: null }] })}\n\n`);
+      await new Promise((r) => setTimeout(r, pace(prompt)));
+    }
     for (const piece of pieces(text)) {
       if (closed) return;
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);

@@ -22,8 +22,10 @@ function copyWithSelection(text: string): boolean {
   area.style.top = '-1000px';
   area.style.opacity = '0';
   document.body.appendChild(area);
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   const selection = document.getSelection();
   const previous = selection && selection.rangeCount > 0 ? selection.getRangeAt(0) : null;
+  area.focus({ preventScroll: true });
   area.select();
   area.setSelectionRange(0, text.length);
   let ok = false;
@@ -33,6 +35,7 @@ function copyWithSelection(text: string): boolean {
     ok = false;
   }
   area.remove();
+  focused?.focus({ preventScroll: true });
   if (previous && selection) {
     selection.removeAllRanges();
     selection.addRange(previous);
