@@ -539,6 +539,34 @@ export const tests = [
     },
   },
   {
+    name: 'after signing out, the next account sees nothing of the last one, drafts included',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await send(page, 'private matter');
+      await lastReply(page);
+      await page.locator('#composer-input').fill('private draft');
+      await page.waitForTimeout(400);
+      const other = `other${Date.now() % 100000}`;
+      await fetch(`${ctx.base}/api/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: other, password: ctx.password }),
+      });
+      await page.getByRole('button', { name: 'Account menu' }).click();
+      await page.getByRole('menuitem', { name: 'Sign out' }).click();
+      await page.getByLabel('Username').fill(other);
+      await page.getByLabel('Password').fill(ctx.password);
+      await page.locator('form button[type=submit]').click();
+      await expectVisible(page.locator('#composer-input'));
+      await page.waitForTimeout(500);
+      assert.equal(await page.getByText('private matter').count(), 0);
+      assert.equal(new URL(page.url()).pathname, '/');
+      assert.equal(await page.locator('#composer-input').inputValue(), '');
+      await page.context().close();
+    },
+  },
+  {
     name: 'the model picker lists the server models and the conversation settings save',
     chat: true,
     async run(ctx) {

@@ -3,6 +3,7 @@
 // a notice, while drafts stay in their own storage.
 import { api, ApiError, type ApiClient } from '../api/client';
 import type { TokenResponse, User } from '../api/types';
+import { clearAllDrafts } from './drafts';
 
 export type AuthStatus = 'loading' | 'signedOut' | 'signedIn';
 
@@ -58,12 +59,14 @@ export class AuthStore {
     this.accept(await this.client.register(username, password));
   }
 
+  /** Signs out on purpose: the token and this browser's drafts are dropped. */
   async logout(): Promise<void> {
     try {
       await this.client.logout();
     } catch {
       // The token is dropped here either way.
     }
+    clearAllDrafts();
     this.endSession(false);
   }
 

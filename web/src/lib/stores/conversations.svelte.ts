@@ -23,6 +23,17 @@ export class ConversationsStore {
     return this.nextCursor !== null;
   }
 
+  /** Forgets the list (signed out). */
+  clear(): void {
+    this.generation++;
+    this.items = [];
+    this.nextCursor = null;
+    this.loaded = false;
+    this.loading = false;
+    this.query = '';
+    this.archived = false;
+  }
+
   /** Loads the first page for the current query and view. */
   async reload(): Promise<void> {
     const generation = ++this.generation;

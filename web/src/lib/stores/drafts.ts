@@ -20,3 +20,15 @@ export function saveDraft(conversationId: string | null, text: string): void {
 export function clearDraft(conversationId: string | null): void {
   globalThis.localStorage?.removeItem(draftKey(conversationId));
 }
+
+/** Forgets every draft (an explicit sign-out on a shared computer). */
+export function clearAllDrafts(): void {
+  const storage = globalThis.localStorage;
+  if (!storage) return;
+  const keys: string[] = [];
+  for (let i = 0; i < storage.length; i++) {
+    const key = storage.key(i);
+    if (key?.startsWith(PREFIX)) keys.push(key);
+  }
+  for (const key of keys) storage.removeItem(key);
+}
