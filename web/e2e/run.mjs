@@ -162,6 +162,8 @@ async function main() {
         colorScheme: options.colorScheme ?? 'light',
         isMobile: options.isMobile ?? false,
         hasTouch: options.hasTouch ?? false,
+        // Only the accessibility check injects a script (axe-core).
+        bypassCSP: options.bypassCSP ?? false,
       });
       const page = await context.newPage();
       page.problems = [];
