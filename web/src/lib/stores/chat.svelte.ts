@@ -289,6 +289,11 @@ export class ChatStore {
       const streaming = this.streaming;
       const message = this.messages.find((m) => m.id === streaming?.messageId);
       if (!streaming?.generationId || message?.status !== 'streaming' || attempts >= RESUME_ATTEMPTS) break;
+      if (streaming.cancelling) {
+        // Stopped on purpose and the server closed the stream: that is the end.
+        message.status = 'cancelled';
+        break;
+      }
       attempts++;
       await sleep(Math.min(4000, 300 * 2 ** attempts));
       if (token !== this.openToken) return true;
@@ -337,6 +342,8 @@ export class ChatStore {
         const { generation_id, message_id, model } = event.data;
         streaming.generationId = generation_id;
         streaming.messageId = message_id;
+        // Stop was pressed before the server named the generation.
+        if (streaming.cancelling) void this.client.cancelGeneration(generation_id).catch(() => {});
         const existing = this.messages.find((m) => m.id === message_id);
         if (!existing) {
           const now = Date.now();

@@ -302,3 +302,51 @@ describe('chat store', () => {
     expect(chat.path.map((m) => m.id)).toEqual(['u1', 'a2']);
   });
 });
+
+describe('stopping a reply', () => {
+  it('cancels the generation and keeps the partial text', async () => {
+    let cancelled = false;
+    let push: ((chunk: string) => void) | null = null;
+    let close: (() => void) | null = null;
+    const server = fakeServer({
+      // After the stop, the re-read fails, so what is shown is the store's own state.
+      'GET /api/conversations/c1': () =>
+        cancelled
+          ? json(503, { error: { code: 'database_unavailable', message: 'later' } })
+          : json(200, { conversation: conversation('c1'), messages: [message('u1', null, 'user', 'Hi')], current_leaf_id: 'u1' }),
+      'POST /api/conversations/c1/messages': () => {
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            const encoder = new TextEncoder();
+            push = (chunk) => controller.enqueue(encoder.encode(chunk));
+            close = () => controller.close();
+          },
+        });
+        return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+      },
+      'POST /api/generations/g1/cancel': () => {
+        cancelled = true;
+        push?.('event: done\nid: 4\ndata: {"finish_reason":"cancelled","usage":null}\n\n');
+        close?.();
+        return json(202, {});
+      },
+    });
+    const client = new ApiClient({ fetch: server.fetch, storage: memoryStorage() });
+    const chat = new ChatStore(client, new ConversationsStore(client));
+    await chat.open('c1');
+    const sending = chat.send('Go on', 'demo');
+    await new Promise((r) => setTimeout(r, 10));
+    push!('event: message\nid: 1\ndata: ' + JSON.stringify(message('u2', 'u1', 'user', 'Go on')) + '\n\n');
+    push!('event: generation\nid: 2\ndata: {"generation_id":"g1","message_id":"a3","conversation_id":"c1","model":"demo"}\n\n');
+    push!('event: delta\nid: 3\ndata: {"text":"Partial"}\n\n');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(chat.isStreaming).toBe(true);
+    await chat.stop();
+    await sending;
+    expect(cancelled).toBe(true);
+    expect(chat.isStreaming).toBe(false);
+    const reply = chat.messages.find((m) => m.id === 'a3');
+    expect(reply?.content).toBe('Partial');
+    expect(reply?.status).toBe('cancelled');
+  });
+});
