@@ -18,6 +18,7 @@ export function startStub({ dist, registrationOpen = true } = {}) {
   const conversations = new Map();
   const messages = new Map();
   const generations = new Map();
+  const keys = [];
   const settings = { registration_open: registrationOpen };
   let clock = Date.now() - 3 * 86_400_000;
   const now = () => (clock = Math.max(clock + 1, Date.now()));
@@ -150,6 +151,22 @@ export function startStub({ dist, registrationOpen = true } = {}) {
       return send(res, 200, settings);
     }
     if (path === '/api/admin/users') return send(res, 200, users.map(({ password: _, ...u }) => u));
+    if (path === '/api/keys' && method === 'GET') return send(res, 200, { items: keys.filter((k) => k.owner === user.id).map(({ owner: _, key: __, ...k }) => k) });
+    if (path === '/api/keys' && method === 'POST') {
+      const { name } = await body(req);
+      const key = `sk-${randomUUID().replaceAll('-', '')}`;
+      const record = { id: randomUUID(), owner: user.id, name, prefix: key.slice(0, 7), created_at: now(), last_used_at: null, key };
+      keys.push(record);
+      const { owner: _, ...view } = record;
+      return send(res, 201, view);
+    }
+    const keyPath = /^\/api\/keys\/([^/]+)$/.exec(path);
+    if (keyPath && method === 'DELETE') {
+      const index = keys.findIndex((k) => k.id === keyPath[1] && k.owner === user.id);
+      if (index < 0) return fail(res, 404, 'not_found', 'no such key');
+      keys.splice(index, 1);
+      return send(res, 204);
+    }
     if (path === '/api/conversations' && method === 'GET') {
       const q = (url.searchParams.get('q') ?? '').toLowerCase();
       const archived = url.searchParams.get('archived') === 'true';

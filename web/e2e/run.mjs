@@ -8,10 +8,11 @@
 //   node e2e/run.mjs --stub     contract stub serving ./dist
 //   --grep=TEXT                 only tests whose name contains TEXT
 //
-// Tests marked `chat` need the chat API (conversations, messages, streams).
-// When the server has none (GET /api/models answers 404) they are reported
-// as "SKIPPED: chat API not present" and counted as skipped; with
-// E2E_REQUIRE_CHAT=1 they fail instead. Screenshots go to e2e/screenshots/.
+// Tests marked `chat` need the chat API (conversations, messages, streams),
+// those marked `needs: 'keys'` the API keys. When the server lacks it (GET
+// /api/models or /api/keys does not answer 200) they are reported as
+// "SKIPPED: chat API not present" (or "API keys") and counted as skipped;
+// with E2E_REQUIRE_CHAT=1 they fail instead. Screenshots go to e2e/screenshots/.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -194,24 +195,30 @@ async function main() {
     },
   };
 
-  // Is the chat API there? Asked once, with a fresh account, at the first
-  // chat test (after the UI has registered the server's first account).
-  let chatProbed = false;
+  // Is an API there? Asked once each, with a fresh account, at the first test
+  // that needs it (after the UI has registered the server's first account).
+  const probes = {
+    chat: { path: '/api/models', what: 'chat API' },
+    keys: { path: '/api/keys', what: 'API keys' },
+  };
+  const present = {};
   const results = { passed: 0, failed: 0, skipped: 0 };
   const selected = tests.filter((t) => !grep || t.name.includes(grep));
   for (const test of selected) {
-    if (test.chat && !chatProbed) {
-      chatProbed = true;
+    const need = test.chat ? 'chat' : test.needs;
+    if (need && present[need] === undefined) {
       const token = await account(server.base, `probe${Date.now() % 100000}`).catch(() => null);
-      ctx.chatAvailable = await chatPresent(server.base, token);
+      present[need] = await answers(server.base, probes[need].path, token);
+      if (need === 'chat') ctx.chatAvailable = present[need];
     }
-    if (test.chat && !ctx.chatAvailable) {
+    if (need && !present[need]) {
+      const { path, what } = probes[need];
       if (requireChat) {
         results.failed++;
-        console.log(`FAIL  ${test.name}\n      chat API not present (GET /api/models did not answer 200) and E2E_REQUIRE_CHAT=1`);
+        console.log(`FAIL  ${test.name}\n      ${what} not present (GET ${path} did not answer 200) and E2E_REQUIRE_CHAT=1`);
       } else {
         results.skipped++;
-        console.log(`SKIP  ${test.name} — SKIPPED: chat API not present (GET /api/models did not answer 200)`);
+        console.log(`SKIP  ${test.name} — SKIPPED: ${what} not present (GET ${path} did not answer 200)`);
       }
       continue;
     }
@@ -228,16 +235,16 @@ async function main() {
   await browser.close();
   await server.stop();
   if (results.skipped > 0) {
-    console.log(`\n${results.skipped} chat test(s) did not run: this server has no chat API yet. They run once GET /api/models answers 200 (set E2E_REQUIRE_CHAT=1 to make that a failure).`);
+    console.log(`\n${results.skipped} test(s) did not run: this server lacks the API they need (see SKIPPED above). They run once it answers (set E2E_REQUIRE_CHAT=1 to make that a failure).`);
   }
   console.log(`\ne2e: ${results.passed} passed, ${results.failed} failed, ${results.skipped} skipped`);
   process.exit(results.failed > 0 ? 1 : 0);
 }
 
-async function chatPresent(base, token) {
+async function answers(base, path, token) {
   if (!token) return false;
   try {
-    const res = await fetch(`${base}/api/models`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
     return res.status === 200;
   } catch {
     return false;

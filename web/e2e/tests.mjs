@@ -217,12 +217,43 @@ export const tests = [
     },
   },
   {
+    name: 'an API key is shown once, can be copied, and can be revoked',
+    needs: 'keys',
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await page.goto(ctx.base + '/settings');
+      await expectVisible(page.getByRole('heading', { name: 'API keys' }));
+      await page.getByLabel('Key name').fill('my script');
+      await page.getByRole('button', { name: 'Create key' }).click();
+      await expectVisible(page.getByText('It will not be shown again'));
+      const secret = await page.locator('.secret code').innerText();
+      assert.ok(secret.length > 10);
+      await page.evaluate(() => {
+        Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
+        window.__copied = [];
+        document.addEventListener('copy', (e) => window.__copied.push(String(e.target?.value ?? '')));
+      });
+      await page.locator('.secret').getByRole('button', { name: 'Copy' }).click();
+      await page.waitForFunction(() => window.__copied.length > 0);
+      assert.equal(await page.evaluate(() => window.__copied[0]), secret);
+      await ctx.shot(page, 'settings-api-keys');
+      await page.reload();
+      await expectVisible(page.getByText('my script'));
+      assert.equal(await page.getByText(secret).count(), 0, 'the secret is not shown again');
+      await page.getByRole('button', { name: 'Revoke' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+      await expectVisible(page.getByText('No keys yet.'));
+      await page.context().close();
+    },
+  },
+  {
     name: 'the administrator can close and reopen registration',
     async run(ctx) {
       const page = ctx.admin.page;
       await page.goto(ctx.base + '/admin');
       const toggle = page.getByRole('switch', { name: /Open registration/ });
       await expectVisible(toggle);
+      await ctx.shot(page, 'admin');
       assert.equal(await toggle.isChecked(), true);
       await toggle.click();
       await page.waitForFunction(async () => {
