@@ -64,7 +64,7 @@ fn run() -> Result<(), String> {
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
     if Command::new(npm).arg("--version").output().is_err() {
         return Err(format!(
-            "building llm-chat needs Node.js (20 or newer) and npm to build its web UI in {}.\n\
+            "building llm-chat needs Node.js (20.19 or newer) and npm to build its web UI in {}.\n\
              Install them (https://nodejs.org, or your system's `nodejs` and `npm` packages) and run cargo again.\n\
              To build the server without the web UI, set LLM_CHAT_SKIP_WEB_BUILD=1.",
             web.display()
