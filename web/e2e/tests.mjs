@@ -467,6 +467,10 @@ export const tests = [
       await ctx.shot(page, 'phone-chat');
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
       assert.equal(overflow, false, 'no sideways scrolling of the page');
+      await page.getByRole('button', { name: 'Conversation settings' }).click();
+      await expectVisible(page.getByLabel('System prompt'));
+      await ctx.shot(page, 'phone-conversation-settings');
+      await page.getByRole('button', { name: 'Close', exact: true }).click();
       await page.context().close();
     },
   },
