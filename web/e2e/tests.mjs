@@ -470,7 +470,24 @@ export const tests = [
       await page.getByRole('button', { name: 'Conversation settings' }).click();
       await expectVisible(page.getByLabel('System prompt'));
       await ctx.shot(page, 'phone-conversation-settings');
-      await page.getByRole('button', { name: 'Close', exact: true }).click();
+      await page.getByRole('button', { name: 'Close', exact: true }).last().click();
+      await page.context().close();
+    },
+  },
+  {
+    name: 'Esc stops a reply and Ctrl+Shift+O starts a new chat',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await send(page, '[slow] go on');
+      await page.waitForFunction(() => (document.querySelector('article.assistant .markdown')?.textContent ?? '').includes('word2'));
+      await page.keyboard.press('Escape');
+      const reply = await lastReply(page);
+      await expectVisible(reply.getByText('Stopped'));
+      await page.keyboard.press('Control+Shift+O');
+      await page.waitForURL((url) => url.pathname === '/');
+      await expectVisible(page.getByRole('heading', { name: 'How can I help you today?' }));
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'composer-input');
       await page.context().close();
     },
   },
