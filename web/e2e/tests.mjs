@@ -260,6 +260,25 @@ export const tests = [
         const res = await fetch('/api/admin/settings', { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } });
         return (await res.json()).registration_open === false;
       });
+      // A visitor can no longer register: the page hides the way (when the
+      // server publishes its settings at /api/config) or shows the refusal.
+      const visitor = await ctx.newPage();
+      await visitor.goto(ctx.base + '/');
+      await expectVisible(visitor.getByRole('heading', { name: 'Welcome back' }));
+      const published = (await fetch(`${ctx.base}/api/config`)).ok;
+      if (published) {
+        await visitor.waitForTimeout(300);
+        assert.equal(await visitor.getByRole('button', { name: 'Create account' }).count(), 0);
+      } else {
+        await visitor.getByRole('button', { name: 'Create account' }).click();
+        await visitor.getByLabel('Username').fill('latecomer');
+        await visitor.getByLabel('Password', { exact: true }).fill(ctx.password);
+        await visitor.getByLabel('Repeat password').fill(ctx.password);
+        await visitor.locator('form button[type=submit]').click();
+        await expectVisible(visitor.getByRole('alert'));
+        assert.match(await visitor.getByRole('alert').innerText(), /regist/i);
+      }
+      await visitor.context().close();
       await toggle.click();
       await page.waitForFunction(async () => {
         const res = await fetch('/api/admin/settings', { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } });
