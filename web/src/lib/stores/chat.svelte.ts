@@ -330,10 +330,13 @@ export class ChatStore {
     switch (event.type) {
       case 'message': {
         if (!context.userId) return;
-        const index = this.messages.findIndex((m) => m.id === context.userId);
+        const localId = context.userId;
+        const index = this.messages.findIndex((m) => m.id === localId);
         if (index >= 0) this.messages[index] = event.data;
         else if (!this.messages.some((m) => m.id === event.data.id)) this.messages.push(event.data);
-        if (this.leafId === context.userId) this.leafId = event.data.id;
+        // A reply announced before its question keeps its place in the tree.
+        for (const m of this.messages) if (m.parent_id === localId) m.parent_id = event.data.id;
+        if (this.leafId === localId) this.leafId = event.data.id;
         context.parentId = event.data.id;
         context.userId = event.data.id;
         return;

@@ -187,6 +187,28 @@ describe('chat store', () => {
     expect(chat.isStreaming).toBe(false);
   });
 
+  it('keeps the tree whole when the reply is announced before the stored question', async () => {
+    let reads = 0;
+    const { chat } = setup({
+      // The re-read after the stream fails, so the store's own tree is what shows.
+      'GET /api/conversations/c1': () =>
+        reads++ === 0
+          ? json(200, { conversation: conversation('c1'), messages: [u1, a2], current_leaf_id: 'a2' })
+          : json(503, { error: { code: 'database_unavailable', message: 'later' } }),
+      'POST /api/conversations/c1/messages': () =>
+        sse([
+          ['generation', 1, { generation_id: 'g1', message_id: 'a4', conversation_id: 'c1', model: 'demo' }],
+          ['message', 2, message('u3', 'a2', 'user', 'Q')],
+          ['delta', 3, { text: 'A' }],
+        ]),
+      'GET /api/generations/g1/events': () => sse([['done', 4, { finish_reason: 'stop', usage: null }]]),
+    });
+    await chat.open('c1');
+    await chat.send('Q', 'demo');
+    expect(chat.messages.find((m) => m.id === 'a4')?.parent_id).toBe('u3');
+    expect(chat.path.map((m) => m.id)).toEqual(['u1', 'a2', 'u3', 'a4']);
+  });
+
   it('shows an error from the model in the message', async () => {
     const { chat } = setup({
       'POST /api/messages/a2/regenerate': () => {
