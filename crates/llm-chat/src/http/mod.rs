@@ -12,6 +12,7 @@ mod health;
 mod middleware;
 mod models;
 mod sse;
+mod ui;
 mod ws;
 
 use crate::auth::AuthService;
@@ -19,7 +20,6 @@ use crate::chat::ChatService;
 use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::response::Redirect;
 use axum::routing::get;
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -54,9 +54,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn build_app(state: AppState, max_body_bytes: usize) -> Router {
     let (routes, spec) = api();
     let app = routes
-        .route("/", get(|| async { Redirect::temporary("/docs/") }))
+        .route("/", get(ui::index))
         .merge(ws::router())
-        .fallback(middleware::not_found)
+        .fallback(ui::fallback)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)

@@ -29,3 +29,4 @@ mod ops_doctor;
 mod startup;
 mod store_contract;
 mod tokens;
+mod ui;

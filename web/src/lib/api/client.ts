@@ -1,0 +1,288 @@
+// The one client of the llm-chat HTTP API: same origin, bearer token from
+// localStorage, errors as `ApiError` in the server's `{error:{code,message}}`
+// shape. A 401 from a signed-in call notifies the auth store, which sends
+// the user back to sign-in (drafts are kept elsewhere and survive).
+import { readEventStream } from './sse';
+import type {
+  AdminSettings,
+  ApiKey,
+  Conversation,
+  ConversationDetail,
+  ConversationPage,
+  ConversationPatch,
+  CreatedApiKey,
+  Message,
+  ModelList,
+  NewConversation,
+  ServerConfig,
+  StreamEvent,
+  TokenResponse,
+  User,
+} from './types';
+
+export const TOKEN_KEY = 'llm-chat:token';
+
+/** Codes the server uses for a missing or no longer valid session. */
+export const SESSION_CODES = ['missing_token', 'invalid_token', 'token_expired', 'session_ended'];
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | undefined;
+  readonly retryAfter: number | undefined;
+
+  constructor(status: number, code: string, message: string, field?: string, retryAfter?: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+    this.retryAfter = retryAfter;
+  }
+
+  /** The request never got an answer (offline, server down). */
+  static network(cause: unknown): ApiError {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    return new ApiError(0, 'network_error', detail);
+  }
+}
+
+type Fetch = typeof fetch;
+
+export interface ClientOptions {
+  fetch?: Fetch;
+  storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+  base?: string;
+}
+
+interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+  /** Don't treat a 401 as the end of the session (sign-in forms). */
+  anonymous?: boolean;
+}
+
+export interface StreamHandle {
+  /** Resolves when the stream ends (normally, by error event, or cut off). */
+  done: Promise<void>;
+  /** Stops reading locally; the generation itself keeps running on the server. */
+  detach: () => void;
+}
+
+export class ApiClient {
+  private readonly fetchFn: Fetch;
+  private readonly storage: ClientOptions['storage'];
+  private readonly base: string;
+  private unauthorizedHandler: ((error: ApiError) => void) | null = null;
+
+  constructor(options: ClientOptions = {}) {
+    this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.storage = options.storage ?? (typeof localStorage === 'undefined' ? undefined : localStorage);
+    this.base = options.base ?? '';
+  }
+
+  get token(): string | null {
+    return this.storage?.getItem(TOKEN_KEY) ?? null;
+  }
+
+  set token(value: string | null) {
+    if (value) this.storage?.setItem(TOKEN_KEY, value);
+    else this.storage?.removeItem(TOKEN_KEY);
+  }
+
+  onUnauthorized(handler: (error: ApiError) => void): void {
+    this.unauthorizedHandler = handler;
+  }
+
+  private async send(path: string, options: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+    const token = this.token;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let body: BodyInit | undefined;
+    if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    let response: Response;
+    try {
+      response = await this.fetchFn(this.base + path, {
+        method: options.method ?? 'GET',
+        headers,
+        body,
+        signal: options.signal,
+      });
+    } catch (cause) {
+      if (options.signal?.aborted) throw cause;
+      throw ApiError.network(cause);
+    }
+    if (!response.ok) {
+      const error = await toError(response);
+      if (response.status === 401 && !options.anonymous && token) this.unauthorizedHandler?.(error);
+      throw error;
+    }
+    return response;
+  }
+
+  async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(path, options);
+    if (response.status === 204 || response.headers.get('content-length') === '0') return undefined as T;
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /**
+   * Opens an SSE stream (POST with a body, or GET) and feeds its events to
+   * `onEvent`. `lastEventId` resumes a generation after the given event.
+   */
+  async stream(
+    path: string,
+    onEvent: (event: StreamEvent) => void,
+    options: { method?: string; body?: unknown; lastEventId?: number | null } = {},
+  ): Promise<StreamHandle> {
+    const controller = new AbortController();
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    if (options.lastEventId != null) headers['Last-Event-ID'] = String(options.lastEventId);
+    const response = await this.send(path, {
+      method: options.method ?? 'GET',
+      body: options.body,
+      headers,
+      signal: controller.signal,
+    });
+    const type = response.headers.get('content-type') ?? '';
+    if (!response.body || !type.includes('text/event-stream')) {
+      throw new ApiError(response.status, 'not_a_stream', `expected an event stream from ${path}`);
+    }
+    const done = readEventStream(response.body, onEvent, controller.signal).catch((cause: unknown) => {
+      if (controller.signal.aborted) return;
+      throw ApiError.network(cause);
+    });
+    return { done, detach: () => controller.abort() };
+  }
+
+  // --- accounts -----------------------------------------------------------
+
+  config(): Promise<ServerConfig> {
+    return this.request('/api/config', { anonymous: true });
+  }
+  login(username: string, password: string): Promise<TokenResponse> {
+    return this.request('/api/auth/login', { method: 'POST', body: { username, password }, anonymous: true });
+  }
+  register(username: string, password: string): Promise<TokenResponse> {
+    return this.request('/api/auth/register', { method: 'POST', body: { username, password }, anonymous: true });
+  }
+  me(): Promise<User> {
+    return this.request('/api/auth/me');
+  }
+  logout(): Promise<void> {
+    return this.request('/api/auth/logout', { method: 'POST', anonymous: true });
+  }
+  changePassword(current_password: string, new_password: string): Promise<void> {
+    return this.request('/api/auth/password', { method: 'PUT', body: { current_password, new_password } });
+  }
+
+  // --- models and conversations --------------------------------------------
+
+  models(): Promise<ModelList> {
+    return this.request('/api/models');
+  }
+  listConversations(query: { limit?: number; cursor?: string | null; q?: string; archived?: boolean }): Promise<ConversationPage> {
+    const params = new URLSearchParams();
+    if (query.limit) params.set('limit', String(query.limit));
+    if (query.cursor) params.set('cursor', query.cursor);
+    if (query.q) params.set('q', query.q);
+    if (query.archived !== undefined) params.set('archived', String(query.archived));
+    const qs = params.toString();
+    return this.request(`/api/conversations${qs ? `?${qs}` : ''}`);
+  }
+  createConversation(body: NewConversation): Promise<Conversation> {
+    return this.request('/api/conversations', { method: 'POST', body });
+  }
+  conversation(id: string): Promise<ConversationDetail> {
+    return this.request(`/api/conversations/${encodeURIComponent(id)}`);
+  }
+  updateConversation(id: string, patch: ConversationPatch): Promise<Conversation> {
+    return this.request(`/api/conversations/${encodeURIComponent(id)}`, { method: 'PATCH', body: patch });
+  }
+  deleteConversation(id: string): Promise<void> {
+    return this.request(`/api/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  // --- generations ---------------------------------------------------------
+
+  sendMessage(
+    conversationId: string,
+    body: { content: string; parent_id?: string | null; model?: string | null },
+    onEvent: (event: StreamEvent) => void,
+  ): Promise<StreamHandle> {
+    return this.stream(`/api/conversations/${encodeURIComponent(conversationId)}/messages`, onEvent, {
+      method: 'POST',
+      body,
+    });
+  }
+  regenerate(messageId: string, model: string | null | undefined, onEvent: (event: StreamEvent) => void): Promise<StreamHandle> {
+    return this.stream(`/api/messages/${encodeURIComponent(messageId)}/regenerate`, onEvent, {
+      method: 'POST',
+      body: model ? { model } : {},
+    });
+  }
+  /** Attaches to a running generation; `after` is the last event already seen. */
+  generationEvents(generationId: string, after: number | null, onEvent: (event: StreamEvent) => void): Promise<StreamHandle> {
+    const query = after == null ? '?after=0' : `?after=${after}`;
+    return this.stream(`/api/generations/${encodeURIComponent(generationId)}/events${query}`, onEvent, {
+      lastEventId: after,
+    });
+  }
+  cancelGeneration(generationId: string): Promise<void> {
+    return this.request(`/api/generations/${encodeURIComponent(generationId)}/cancel`, { method: 'POST' });
+  }
+
+  // --- keys and administration --------------------------------------------
+
+  apiKeys(): Promise<ApiKey[]> {
+    return this.request<ApiKey[] | { items?: ApiKey[]; keys?: ApiKey[] }>('/api/keys').then(listOf);
+  }
+  createApiKey(name: string): Promise<CreatedApiKey> {
+    return this.request('/api/keys', { method: 'POST', body: { name } });
+  }
+  revokeApiKey(id: string): Promise<void> {
+    return this.request(`/api/keys/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+  adminSettings(): Promise<AdminSettings> {
+    return this.request('/api/admin/settings');
+  }
+  updateAdminSettings(patch: Partial<AdminSettings>): Promise<AdminSettings> {
+    return this.request('/api/admin/settings', { method: 'PATCH', body: patch });
+  }
+  adminUsers(): Promise<User[]> {
+    return this.request<User[] | { items?: User[]; users?: User[] }>('/api/admin/users').then(listOf);
+  }
+  updateAdminUser(id: string, patch: { disabled?: boolean; role?: User['role'] }): Promise<User> {
+    return this.request(`/api/admin/users/${encodeURIComponent(id)}`, { method: 'PATCH', body: patch });
+  }
+}
+
+function listOf<T>(value: T[] | { items?: T[]; keys?: T[]; users?: T[] }): T[] {
+  if (Array.isArray(value)) return value;
+  return value.items ?? value.keys ?? value.users ?? [];
+}
+
+async function toError(response: Response): Promise<ApiError> {
+  const retry = Number(response.headers.get('retry-after'));
+  const retryAfter = Number.isFinite(retry) && retry > 0 ? retry : undefined;
+  try {
+    const body = (await response.json()) as { error?: { code?: string; message?: string; field?: string } };
+    if (body.error?.code) {
+      return new ApiError(response.status, body.error.code, body.error.message ?? body.error.code, body.error.field, retryAfter);
+    }
+  } catch {
+    // Not our JSON shape: a proxy's page, say.
+  }
+  return new ApiError(response.status, `http_${response.status}`, response.statusText || `HTTP ${response.status}`, undefined, retryAfter);
+}
+
+/** The app's client. */
+export const api = new ApiClient();
+
+export type { Message };

@@ -1,0 +1,136 @@
+// Shapes of the llm-chat HTTP API (see /openapi.json on a running server).
+
+export type Role = 'admin' | 'user';
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+  created_at: number | string;
+  disabled?: boolean;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  user: User;
+}
+
+export interface ServerConfig {
+  registration_open: boolean;
+  version: string;
+}
+
+export interface AdminSettings {
+  registration_open: boolean;
+  default_model?: string | null;
+}
+
+export interface Model {
+  id: string;
+  provider: string;
+  label?: string;
+  demo: boolean;
+}
+
+export interface ModelList {
+  models: Model[];
+  default_model: string | null;
+}
+
+export interface ConversationParams {
+  temperature?: number;
+  top_p?: number;
+  max_tokens?: number;
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  model: string | null;
+  system_prompt: string | null;
+  params: ConversationParams;
+  pinned: boolean;
+  archived: boolean;
+  current_leaf_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConversationPage {
+  items: Conversation[];
+  next_cursor: string | null;
+}
+
+export type MessageStatus = 'done' | 'streaming' | 'cancelled' | 'error' | 'interrupted';
+
+export interface Usage {
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+}
+
+export interface Message {
+  id: string;
+  conversation_id: string;
+  parent_id: string | null;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  reasoning: string | null;
+  model: string | null;
+  status: MessageStatus;
+  error: { code: string; message: string } | null;
+  usage: Usage | null;
+  generation_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConversationDetail {
+  conversation: Conversation;
+  messages: Message[];
+  current_leaf_id: string | null;
+}
+
+export interface ConversationPatch {
+  title?: string;
+  pinned?: boolean;
+  archived?: boolean;
+  model?: string | null;
+  system_prompt?: string | null;
+  params?: ConversationParams;
+  current_leaf_id?: string | null;
+}
+
+export interface NewConversation {
+  title?: string;
+  model?: string | null;
+  system_prompt?: string | null;
+  params?: ConversationParams;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix?: string;
+  created_at: number | string;
+  last_used_at?: number | string | null;
+}
+
+export interface CreatedApiKey extends ApiKey {
+  key: string;
+}
+
+/** Events of a generation stream (SSE `event:` names). */
+export type StreamEvent =
+  | { type: 'message'; id: number | null; data: Message }
+  | {
+      type: 'generation';
+      id: number | null;
+      data: { generation_id: string; message_id: string; conversation_id: string; model: string | null };
+    }
+  | { type: 'reasoning'; id: number | null; data: { text: string } }
+  | { type: 'delta'; id: number | null; data: { text: string } }
+  | { type: 'title'; id: number | null; data: { conversation_id?: string; title: string } }
+  | { type: 'done'; id: number | null; data: { finish_reason: string | null; usage: Usage | null } }
+  | { type: 'error'; id: number | null; data: { code: string; message: string } };

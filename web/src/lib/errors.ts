@@ -1,0 +1,13 @@
+// Error messages for people: known codes in the user's language, the
+// server's own sentence otherwise.
+import { ApiError } from './api/client';
+import { t } from './i18n/index.svelte';
+
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.status === 0 && error.code === 'network_error') return t('error.network');
+    if (error.status === 429) return t('error.rateLimited', { seconds: error.retryAfter ?? 30 });
+    return error.message;
+  }
+  return t('error.generic', { message: error instanceof Error ? error.message : String(error) });
+}
