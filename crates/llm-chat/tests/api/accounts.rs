@@ -17,16 +17,7 @@ on_both_engines!(
 
 async fn a_new_user_registers_signs_in_sees_themself_and_signs_out(engine: Engine) {
     let server = TestServer::start(engine).await;
-    let (status, registered) = read(
-        server
-            .post(
-                "/api/auth/register",
-                None,
-                &json!({"username": "张小明", "password": PASSWORD}),
-            )
-            .await,
-    )
-    .await;
+    let (status, registered) = server.try_register("张小明", PASSWORD).await;
     assert_eq!(status, StatusCode::CREATED, "{registered}");
     assert_eq!(registered["token_type"], "bearer");
     assert_eq!(registered["expires_in"], 10080 * 60);
@@ -77,16 +68,7 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer(engine: Engine
 async fn usernames_are_unique_regardless_of_case(engine: Engine) {
     let server = TestServer::start(engine).await;
     server.register("Alice").await;
-    let (status, body) = read(
-        server
-            .post(
-                "/api/auth/register",
-                None,
-                &json!({"username": "alice", "password": PASSWORD}),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = server.try_register("alice", PASSWORD).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(error_code(&body), "username_taken");
     let (status, _) = read(server.login("ALICE", PASSWORD).await).await;
@@ -100,16 +82,7 @@ async fn unacceptable_usernames_and_passwords_name_the_field(engine: Engine) {
         ("bob smith", PASSWORD, "username"),
         ("bob", "short", "password"),
     ] {
-        let (status, body) = read(
-            server
-                .post(
-                    "/api/auth/register",
-                    None,
-                    &json!({"username": username, "password": password}),
-                )
-                .await,
-        )
-        .await;
+        let (status, body) = server.try_register(username, password).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{username}: {body}");
         assert_eq!(error_code(&body), "invalid_field");
         assert_eq!(body["error"]["field"], field);
@@ -171,16 +144,7 @@ async fn an_admin_can_close_registration_and_users_cannot_reopen_it(engine: Engi
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["registration_open"], false);
 
-    let (status, body) = read(
-        server
-            .post(
-                "/api/auth/register",
-                None,
-                &json!({"username": "latecomer", "password": PASSWORD}),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = server.try_register("latecomer", PASSWORD).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(error_code(&body), "registration_closed");
 

@@ -146,15 +146,7 @@ async fn cancel_keeps_the_partial_text(engine: Engine) {
         .await;
     let generation = started["generation_id"].as_str().unwrap();
     let mut events = server.follow(&token, generation, None).await;
-    let mut deltas = 0;
-    while let Some(event) = events.next().await {
-        if event.event == "delta" {
-            deltas += 1;
-            if deltas == 5 {
-                break;
-            }
-        }
-    }
+    events.skip_deltas(5).await;
     let (status, _) = read(
         server
             .post(

@@ -14,20 +14,6 @@ on_both_engines!(
     sigterm_mid_reply_saves_it_and_exits_cleanly
 );
 
-async fn wait_for_deltas(server: &crate::helpers::TestServer, token: &str, generation: &str, count: usize) {
-    let mut events = server.follow(token, generation, None).await;
-    let mut seen = 0;
-    while let Some(event) = events.next().await {
-        if event.event == "delta" {
-            seen += 1;
-            if seen == count {
-                return;
-            }
-        }
-    }
-    panic!("the reply ended before {count} deltas");
-}
-
 async fn a_crash_mid_reply_leaves_it_interrupted_with_its_saved_text(engine: Engine) {
     let mock = MockLlm::start().await;
     let mut server = server_with(engine, &mock, &[("GENERATION_STALE_SECS", "2")]).await;
@@ -42,7 +28,7 @@ async fn a_crash_mid_reply_leaves_it_interrupted_with_its_saved_text(engine: Eng
         .await;
     let generation = started["generation_id"].as_str().unwrap();
     let id = started["assistant_message"]["id"].as_str().unwrap();
-    wait_for_deltas(&server, &token, generation, 100).await;
+    server.follow(&token, generation, None).await.skip_deltas(100).await;
     // Let the persister save at least once (it runs every half second).
     tokio::time::sleep(Duration::from_millis(700)).await;
 
@@ -86,7 +72,7 @@ async fn sigterm_mid_reply_saves_it_and_exits_cleanly(engine: Engine) {
         .await;
     let generation = started["generation_id"].as_str().unwrap().to_owned();
     let id = started["assistant_message"]["id"].as_str().unwrap().to_owned();
-    wait_for_deltas(&server, &token, &generation, 20).await;
+    server.follow(&token, &generation, None).await.skip_deltas(20).await;
     let mut follower = server.follow(&token, &generation, None).await;
 
     let status = server.terminate().await;
@@ -111,7 +97,7 @@ async fn sigterm_mid_reply_saves_it_and_exits_cleanly(engine: Engine) {
         .await;
     let generation = started["generation_id"].as_str().unwrap().to_owned();
     let id = started["assistant_message"]["id"].as_str().unwrap().to_owned();
-    wait_for_deltas(&server, &token, &generation, 20).await;
+    server.follow(&token, &generation, None).await.skip_deltas(20).await;
     let status = server.terminate().await;
     assert!(status.success(), "{status}");
     server.restart_stopped().await;

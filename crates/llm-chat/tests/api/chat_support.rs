@@ -103,6 +103,20 @@ impl Events {
             .expect("no event within 20 s")
     }
 
+    /// Reads on until `count` deltas have arrived.
+    pub async fn skip_deltas(&mut self, count: usize) {
+        let mut seen = 0;
+        while let Some(event) = self.next().await {
+            if event.event == "delta" {
+                seen += 1;
+                if seen == count {
+                    return;
+                }
+            }
+        }
+        panic!("the reply ended before {count} deltas");
+    }
+
     /// Every remaining event, up to and including `done` or `error`.
     pub async fn rest(&mut self) -> Vec<Ev> {
         let mut all = Vec::new();

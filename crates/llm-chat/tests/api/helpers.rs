@@ -270,16 +270,15 @@ impl TestServer {
         self.send_json(reqwest::Method::POST, path, token, body).await
     }
 
+    /// Tries to create an account; the status and body of the answer.
+    pub async fn try_register(&self, username: &str, password: &str) -> (StatusCode, Value) {
+        let body = json!({"username": username, "password": password});
+        read(self.post("/api/auth/register", None, &body).await).await
+    }
+
     /// Registers `username` and returns its access token.
     pub async fn register(&self, username: &str) -> String {
-        let response = self
-            .post(
-                "/api/auth/register",
-                None,
-                &json!({"username": username, "password": PASSWORD}),
-            )
-            .await;
-        let (status, body) = read(response).await;
+        let (status, body) = self.try_register(username, PASSWORD).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["access_token"].as_str().unwrap().to_owned()
     }
