@@ -7,8 +7,9 @@
 //   --grep=TEXT                 only tests whose name contains TEXT
 //
 // Tests marked `chat` need the chat API (conversations, messages, streams),
-// those marked `needs: 'keys'` the API keys. When the server lacks it (GET
-// /api/models or /api/keys does not answer 200) they are reported as
+// those marked `needs: 'keys'` the API keys, `needs: 'usage'` the usage and
+// limits API. When the server lacks it (GET /api/models, /api/keys or
+// /api/usage does not answer 200) they are reported as
 // "SKIPPED: chat API not present" (or "API keys") and counted as skipped;
 // with E2E_REQUIRE_CHAT=1 the chat tests fail instead (CI sets it). Screenshots
 // go to e2e/screenshots/.
@@ -191,6 +192,7 @@ async function main() {
   const probes = {
     chat: { path: '/api/models', what: 'chat API' },
     keys: { path: '/api/keys', what: 'API keys' },
+    usage: { path: '/api/usage', what: 'usage and limits API' },
   };
   const present = {};
   const results = { passed: 0, failed: 0, skipped: 0 };

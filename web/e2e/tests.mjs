@@ -251,6 +251,7 @@ export const tests = [
     async run(ctx) {
       const page = ctx.admin.page;
       await page.goto(ctx.base + '/admin');
+      await page.getByRole('tab', { name: 'Settings' }).click();
       const toggle = page.getByRole('switch', { name: /Open registration/ });
       await expectVisible(toggle);
       await ctx.shot(page, 'admin');
@@ -283,6 +284,149 @@ export const tests = [
       await page.waitForFunction(async () => {
         const res = await fetch('/api/admin/settings', { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } });
         return (await res.json()).registration_open === true;
+      });
+    },
+  },
+  {
+    name: 'the administrator creates, disables, resets and deletes an account from the console',
+    async run(ctx) {
+      const page = ctx.admin.page;
+      await page.goto(ctx.base + '/admin');
+      await expectVisible(page.getByRole('tab', { name: 'Users', selected: true }));
+      await page.getByRole('button', { name: 'New user' }).click();
+      const create = page.getByRole('dialog');
+      await create.getByLabel('Username').fill('console-made');
+      await create.getByLabel('Password').fill(ctx.password);
+      await create.getByRole('button', { name: 'Create user' }).click();
+      const row = page.locator('tr[data-user="console-made"]');
+      await expectVisible(row);
+      await ctx.shot(page, 'admin-users');
+
+      const login = (password) =>
+        fetch(`${ctx.base}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'console-made', password }),
+        }).then((r) => r.status);
+      assert.equal(await login(ctx.password), 200);
+
+      await row.getByRole('button', { name: 'Disable' }).click();
+      await expectVisible(row.getByText('Disabled'));
+      assert.equal(await login(ctx.password), 403, 'a disabled account cannot sign in');
+      await row.getByRole('button', { name: 'Enable' }).click();
+      await expectVisible(row.getByText('Active'));
+
+      await row.getByRole('button', { name: 'Reset password' }).click();
+      await page.getByRole('dialog').getByLabel('New password').fill('a fresh password');
+      await page.getByRole('dialog').getByRole('button', { name: 'Reset password' }).click();
+      await expectVisible(page.getByText(/Password set/));
+      assert.equal(await login('a fresh password'), 200);
+
+      // The admin can't demote themself while they are the only admin.
+      const own = page.locator('tr', { hasText: '(you)' });
+      await own.getByLabel('Role').selectOption('user');
+      await expectVisible(page.getByText(/last enabled administrator/));
+      assert.equal(await own.getByLabel('Role').inputValue(), 'admin');
+
+      await row.getByRole('button', { name: 'Delete' }).click();
+      const dialog = page.getByRole('dialog');
+      const confirm = dialog.getByRole('button', { name: 'Delete' });
+      assert.equal(await confirm.isDisabled(), true, 'deleting waits for the typed username');
+      await dialog.getByLabel('Username to confirm').fill('console-made');
+      await confirm.click();
+      await row.waitFor({ state: 'detached' });
+      assert.equal(await login('a fresh password'), 401, 'the account is gone');
+
+      await page.getByRole('searchbox', { name: 'Search users' }).fill('adm');
+      await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    },
+  },
+  {
+    name: 'the administrator sets the sign-in message and the models users may pick; the providers can be tested',
+    async run(ctx) {
+      const page = ctx.admin.page;
+      await page.goto(ctx.base + '/admin');
+      await page.getByRole('tab', { name: 'Settings' }).click();
+      const notice = '周六 22:00 维护 / Maintenance on Saturday';
+      await page.getByRole('textbox', { name: 'Message on the sign-in page' }).fill(notice);
+      await page.locator('section', { hasText: 'Message on the sign-in page' }).getByRole('button', { name: 'Save' }).click();
+      await page.waitForFunction(async () => (await (await fetch('/api/config')).json()).signin_message !== null);
+      const visitor = await ctx.newPage();
+      await visitor.goto(ctx.base + '/');
+      await expectVisible(visitor.getByRole('complementary', { name: 'Notice' }).getByText(notice));
+      await ctx.shot(visitor, 'sign-in-message');
+      await visitor.context().close();
+
+      const models = page.locator('section', { hasText: 'Models users may pick' });
+      await models.getByRole('checkbox', { name: 'test-model' }).check();
+      await models.getByLabel('Default model').selectOption('test-model');
+      await models.getByRole('button', { name: 'Save' }).click();
+      const settings = async () =>
+        page.evaluate(async () => {
+          const res = await fetch('/api/admin/settings', { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } });
+          return res.json();
+        });
+      await page.waitForFunction(async () => {
+        const res = await fetch('/api/admin/settings', { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } });
+        return (await res.json()).default_model === 'test-model';
+      });
+      assert.deepEqual((await settings()).allowed_models, ['test-model']);
+      await ctx.shot(page, 'admin-settings');
+
+      await page.getByRole('textbox', { name: 'Message on the sign-in page' }).fill('');
+      await page.locator('section', { hasText: 'Message on the sign-in page' }).getByRole('button', { name: 'Save' }).click();
+      await models.getByRole('checkbox', { name: 'test-model' }).uncheck();
+      await models.getByLabel('Default model').selectOption('');
+      await models.getByRole('button', { name: 'Save' }).click();
+      await page.waitForFunction(async () => {
+        const res = await fetch('/api/admin/settings', { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } });
+        const body = await res.json();
+        return body.allowed_models.length === 0 && body.signin_message === null;
+      });
+
+      await page.getByRole('tab', { name: 'Providers' }).click();
+      const provider = page.getByRole('article', { name: 'default' });
+      await expectVisible(provider.getByText('test-model'));
+      await provider.getByRole('button', { name: 'Test' }).click();
+      await expectVisible(provider.getByRole('status').getByText(/Answered in \d+ ms with 1 models/));
+      await ctx.shot(page, 'admin-providers');
+    },
+  },
+  {
+    name: 'a user sees their own usage, and the administrator sees everyone’s and edits limits',
+    needs: 'usage',
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await page.goto(ctx.base + '/settings');
+      await expectVisible(page.getByRole('heading', { name: 'My usage' }));
+      await expectVisible(page.getByText('Prompt tokens').first());
+      await page.context().close();
+
+      const admin = ctx.admin.page;
+      await admin.goto(ctx.base + '/admin');
+      await admin.getByRole('tab', { name: 'Usage' }).click();
+      await expectVisible(admin.getByRole('combobox', { name: 'User' }));
+      await expectVisible(admin.getByText('Requests').first());
+      await ctx.shot(admin, 'admin-usage');
+
+      await admin.getByRole('tab', { name: 'Users' }).click();
+      const own = admin.locator('tr', { hasText: '(you)' });
+      await own.getByRole('button', { name: 'Limits' }).click();
+      const dialog = admin.getByRole('dialog');
+      await dialog.getByLabel('Tokens per day').fill('50000');
+      await dialog.getByLabel('Requests per minute').fill('');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await expectVisible(admin.getByText('Limits saved.'));
+      const limits = await admin.evaluate(async () => {
+        const me = await (await fetch('/api/auth/me', { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } })).json();
+        const res = await fetch(`/api/admin/users/${me.id}/limits`, { headers: { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}` } });
+        return res.json();
+      });
+      assert.deepEqual(limits, { daily_token_quota: 50000, requests_per_minute: null });
+      await admin.evaluate(async () => {
+        const headers = { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}`, 'content-type': 'application/json' };
+        const me = await (await fetch('/api/auth/me', { headers })).json();
+        await fetch(`/api/admin/users/${me.id}/limits`, { method: 'PUT', headers, body: JSON.stringify({ daily_token_quota: null, requests_per_minute: null }) });
       });
     },
   },

@@ -1,12 +1,14 @@
 //! Accounts and sign-in: registration, login, sessions and access tokens,
-//! password changes, and the admin's registration switch.
+//! password changes, the admin's registration switch and account management.
 
+mod admin;
 mod credentials;
 mod login_limiter;
 mod password;
 mod secret_key;
 mod token;
 
+pub use admin::{UserChange, UserPage};
 pub use credentials::{InvalidCredential, NewPassword, Username};
 pub use password::{HashError, hash_password};
 pub use secret_key::{SecretKeyError, resolve_secret_key};
@@ -30,6 +32,12 @@ pub enum AuthError {
     RegistrationClosed,
     #[error("the username {0:?} is taken; choose another")]
     UsernameTaken(String),
+    #[error("no such account")]
+    UserNotFound,
+    #[error("this is the last enabled administrator; make another account admin first")]
+    LastAdmin,
+    #[error("to delete this account and all its data, confirm with its exact username {0:?}")]
+    ConfirmationMismatch(String),
     #[error("the current password is wrong")]
     WrongCurrentPassword,
     #[error(transparent)]
@@ -66,6 +74,9 @@ pub struct IssuedToken {
     pub expires_in: Duration,
     pub user: User,
 }
+
+/// Longer notices belong in the documentation, not on the sign-in page.
+const MAX_SIGNIN_MESSAGE_CHARS: usize = 2000;
 
 pub struct AuthService {
     store: Store,
@@ -188,6 +199,31 @@ impl AuthService {
     pub async fn set_registration_open(&self, open: bool) -> Result<(), AuthError> {
         self.store.set_setting(SettingKey::RegistrationOpen, &open).await?;
         Ok(())
+    }
+
+    /// The administrator's notice for the sign-in page.
+    pub async fn signin_message(&self) -> Result<Option<String>, AuthError> {
+        Ok(self
+            .store
+            .setting::<Option<String>>(SettingKey::SigninMessage)
+            .await?
+            .flatten())
+    }
+
+    /// Sets or (with `None` or blank text) clears the sign-in notice.
+    pub async fn set_signin_message(&self, message: Option<String>) -> Result<Option<String>, AuthError> {
+        let message = message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
+        if let Some(text) = &message
+            && text.chars().count() > MAX_SIGNIN_MESSAGE_CHARS
+        {
+            return Err(InvalidCredential {
+                field: "signin_message",
+                message: format!("the sign-in message may have at most {MAX_SIGNIN_MESSAGE_CHARS} characters"),
+            }
+            .into());
+        }
+        self.store.set_setting(SettingKey::SigninMessage, &message).await?;
+        Ok(message)
     }
 
     async fn issue_token(&self, user: User) -> Result<IssuedToken, AuthError> {

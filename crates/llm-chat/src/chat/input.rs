@@ -67,7 +67,7 @@ pub fn check_content(content: &str) -> Result<(), ChatError> {
 
 /// A field that is present (even as `null`) becomes `Some`, so that
 /// "absent" (leave alone) and `null` (clear) differ.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 

@@ -5,18 +5,20 @@
 pub mod context;
 mod followers;
 pub mod input;
+pub mod model_policy;
 mod title;
 pub mod views;
 
 use crate::config::ChatSettings;
 use crate::generation::{GenEvent, Generation, GenerationManager, GenerationPlan, LimitHit, NewGeneration};
-use crate::llm::{LlmError, ProviderRegistry, Route, SamplingParams, UpstreamClient};
+use crate::llm::{LlmError, ProbeReport, ProviderRegistry, ProviderView, Route, SamplingParams, UpstreamClient};
 use crate::store::{
     Conversation, ConversationQuery, ListCursor, Message, MessageRole, MessageStatus, NewConversation, NewExchange,
     Store, StoreError, new_id,
 };
 use futures_util::stream::BoxStream;
 use input::{ConversationPatch, NewConversationInput, RegenerateInput, SendInput};
+use model_policy::{ModelPolicy, Offered};
 use std::sync::Arc;
 use views::{ConversationView, MessageView};
 
@@ -30,6 +32,8 @@ pub enum ChatError {
     Conflict(String),
     #[error(transparent)]
     Limited(LimitError),
+    #[error("the model {0:?} is not available to users on this server; pick one from /api/models")]
+    ModelNotAllowed(String),
     #[error(transparent)]
     Model(#[from] LlmError),
     #[error(transparent)]
@@ -124,6 +128,43 @@ impl ChatService {
         &self.registry
     }
 
+    /// The admin's model choices as stored.
+    pub async fn model_policy(&self) -> Result<ModelPolicy, ChatError> {
+        ModelPolicy::load(&self.store).await
+    }
+
+    /// Checks and stores the admin's model choices; they apply to the next request.
+    pub async fn set_model_policy(&self, policy: ModelPolicy) -> Result<ModelPolicy, ChatError> {
+        let policy = policy.validated(&self.registry)?;
+        policy.save(&self.store).await?;
+        Ok(policy)
+    }
+
+    /// The models users may pick now, and the default.
+    pub async fn offered_models(&self) -> Result<Offered, ChatError> {
+        Ok(self.model_policy().await?.offered(&self.registry))
+    }
+
+    /// The configured providers, keys masked.
+    pub fn providers(&self) -> Vec<ProviderView> {
+        self.registry.describe()
+    }
+
+    /// Checks that a provider answers; `None` when no provider has that name.
+    pub async fn test_provider(&self, name: &str) -> Option<ProbeReport> {
+        let provider = self.registry.provider(name)?;
+        Some(crate::llm::probe(&self.client, provider).await)
+    }
+
+    /// Refuses a model that no provider offers or that the admin has not allowed.
+    async fn check_model(&self, model: &str) -> Result<(), ChatError> {
+        self.registry.resolve(model)?;
+        if !self.model_policy().await?.allows(model) {
+            return Err(ChatError::ModelNotAllowed(model.to_owned()));
+        }
+        Ok(())
+    }
+
     pub async fn list(&self, user_id: &str, params: ListParams) -> Result<Page, ChatError> {
         if !(1..=200).contains(&params.limit) {
             return Err(ChatError::Invalid {
@@ -164,7 +205,7 @@ impl ChatService {
         let params = input.params.unwrap_or_default();
         input::check_params(&params)?;
         if let Some(model) = &input.model {
-            self.registry.resolve(model)?;
+            self.check_model(model).await?;
         }
         let params = serde_json::to_string(&params).unwrap_or_else(|_| "{}".to_owned());
         let conversation = self
@@ -215,7 +256,7 @@ impl ChatService {
         }
         if let Some(model) = patch.model {
             if let Some(model) = &model {
-                self.registry.resolve(model)?;
+                self.check_model(model).await?;
             }
             conversation.model = model;
         }
@@ -294,7 +335,7 @@ impl ChatService {
                 "the reply you are answering is still being written; wait for it or stop it first".to_owned(),
             ));
         }
-        let (model, route) = self.pick_model(input.model.as_deref(), &conversation)?;
+        let (model, route) = self.pick_model(input.model.as_deref(), &conversation).await?;
         self.generations.admit(user_id)?;
         let generation_id = new_id();
         let exchange = self
@@ -388,11 +429,12 @@ impl ChatService {
             });
         };
         // The reply's own model, unless it is no longer offered.
-        let model_choice = input
+        let policy = self.model_policy().await?;
+        let model_choice = input.model.as_deref().or(message
             .model
             .as_deref()
-            .or(message.model.as_deref().filter(|m| self.registry.resolve(m).is_ok()));
-        let (model, route) = self.pick_model(model_choice, &conversation)?;
+            .filter(|m| self.registry.resolve(m).is_ok() && policy.allows(m)));
+        let (model, route) = self.pick_model(model_choice, &conversation).await?;
         self.generations.admit(user_id)?;
         let generation_id = new_id();
         let exchange = self
@@ -425,27 +467,32 @@ impl ChatService {
     }
 
     /// The requested model, else the conversation's, else the server's default.
-    fn pick_model(
+    /// A remembered model that is gone or no longer allowed gives way to the default.
+    async fn pick_model(
         &self,
         requested: Option<&str>,
         conversation: &Conversation,
     ) -> Result<(String, Option<Route>), ChatError> {
-        let fallback = self.registry.default_model();
-        let model = requested
-            .or(conversation.model.as_deref())
-            .map(str::to_owned)
-            .or(fallback)
-            .ok_or_else(|| ChatError::Model(LlmError::NoSuchModel("(none configured)".to_owned())))?;
-        match self.registry.resolve(&model) {
-            Ok(route) => Ok((model, route)),
-            // A conversation's remembered model may be gone; fall back to the default.
-            Err(_) if requested.is_none() => {
-                let default = self.registry.default_model().unwrap_or_default();
-                let route = self.registry.resolve(&default)?;
-                Ok((default, route))
+        let policy = self.model_policy().await?;
+        if let Some(model) = requested {
+            let route = self.registry.resolve(model)?;
+            if !policy.allows(model) {
+                return Err(ChatError::ModelNotAllowed(model.to_owned()));
             }
-            Err(err) => Err(err.into()),
+            return Ok((model.to_owned(), route));
         }
+        if let Some(model) = conversation.model.as_deref()
+            && policy.allows(model)
+            && let Ok(route) = self.registry.resolve(model)
+        {
+            return Ok((model.to_owned(), route));
+        }
+        let default = policy
+            .offered(&self.registry)
+            .default_model
+            .ok_or_else(|| ChatError::Model(LlmError::NoSuchModel("(none configured or allowed)".to_owned())))?;
+        let route = self.registry.resolve(&default)?;
+        Ok((default, route))
     }
 
     #[expect(

@@ -127,6 +127,12 @@ impl From<AuthError> for ApiError {
             AuthError::RegistrationClosed => ApiError::forbidden("registration_closed", message),
             AuthError::UsernameTaken(_) => ApiError::new(StatusCode::CONFLICT, "username_taken", message),
             AuthError::WrongCurrentPassword => ApiError::forbidden("wrong_password", message),
+            AuthError::UserNotFound => ApiError::not_found(message),
+            AuthError::LastAdmin => ApiError::new(StatusCode::CONFLICT, "last_admin", message),
+            AuthError::ConfirmationMismatch(_) => ApiError {
+                field: Some("confirm"),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "confirmation_required", message)
+            },
             AuthError::Invalid(invalid) => ApiError {
                 field: Some(invalid.field),
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
@@ -160,6 +166,10 @@ impl From<ChatError> for ApiError {
             ChatError::Limited(limit) => ApiError {
                 retry_after_secs: Some(limit.retry_after.as_secs().max(1)),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            },
+            ChatError::ModelNotAllowed(_) => ApiError {
+                field: Some("model"),
+                ..ApiError::new(StatusCode::FORBIDDEN, "model_not_allowed", message)
             },
             ChatError::Model(LlmError::NoSuchModel(_)) => ApiError {
                 field: Some("model"),

@@ -2,6 +2,8 @@
 //! OpenAPI docs. Handlers parse, call one service method and map the result.
 
 mod admin;
+mod admin_providers;
+mod admin_users;
 mod auth;
 mod conversations;
 mod docs;
@@ -39,6 +41,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(health::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(admin_users::router())
+        .merge(admin_providers::router())
         .merge(models::router())
         .merge(conversations::router())
         .merge(generations::router())

@@ -23,25 +23,28 @@ pub struct ModelList {
     pub default_model: Option<String>,
 }
 
-/// The models users may pick, with their provider. With no model server
-/// configured, only the built-in `demo` model (labelled as such) is listed.
+/// The models users may pick, with their provider: those the providers
+/// offer, narrowed to the admin's allowed list when one is set. With no model
+/// server configured, only the built-in `demo` model (labelled as such) is listed.
 #[utoipa::path(get, path = "/api/models", tag = "chat",
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, body = ModelList),
         (status = 401, description = "Not signed in", body = ErrorBody)))]
-pub async fn models(State(state): State<AppState>, _user: CurrentUser) -> Json<ModelList> {
-    let registry = state.chat.registry();
-    Json(ModelList {
-        models: registry.models(),
-        default_model: registry.default_model(),
-    })
+pub async fn models(State(state): State<AppState>, _user: CurrentUser) -> Result<Json<ModelList>, ApiError> {
+    let offered = state.chat.offered_models().await?;
+    Ok(Json(ModelList {
+        models: offered.models,
+        default_model: offered.default_model,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicConfig {
     /// Whether the sign-in page should offer registration.
     pub registration_open: bool,
+    /// The administrator's notice for the sign-in page, if any.
+    pub signin_message: Option<String>,
     pub version: &'static str,
 }
 
@@ -51,6 +54,7 @@ pub struct PublicConfig {
 pub async fn public_config(State(state): State<AppState>) -> Result<Json<PublicConfig>, ApiError> {
     Ok(Json(PublicConfig {
         registration_open: state.auth.registration_open().await?,
+        signin_message: state.auth.signin_message().await?,
         version: env!("CARGO_PKG_VERSION"),
     }))
 }

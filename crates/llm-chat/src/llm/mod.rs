@@ -4,12 +4,14 @@
 mod client;
 mod demo;
 mod error;
+mod inspect;
 mod providers;
 mod tls;
 
 pub use client::{ClientTimeouts, UpstreamClient};
 pub use demo::{DEMO_MODEL, demo_reply};
 pub use error::LlmError;
+pub use inspect::{ProbeReport, ProviderView, probe};
 pub use providers::{
     ModelInfo, ProviderConfig, ProviderError, ProviderRegistry, Route, load_providers, normalize_base_url,
 };

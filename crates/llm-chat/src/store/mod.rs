@@ -10,6 +10,7 @@ mod messages;
 mod sessions;
 mod settings;
 mod snapshot;
+mod user_admin;
 mod users;
 
 pub use connect::DatabaseLocation;
@@ -19,6 +20,7 @@ pub use messages::{Exchange, FinishedMessage, Message, MessageRole, MessageStatu
 pub use sessions::{NewSession, Session};
 pub use settings::SettingKey;
 pub use snapshot::SnapshotInfo;
+pub use user_admin::{AccessChange, Guarded, UserQuery, UserSummary};
 pub use users::{NewUser, Role, User, UserCredentials};
 
 use sqlx::{PgPool, SqlitePool};

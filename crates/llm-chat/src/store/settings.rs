@@ -8,12 +8,21 @@ use serde::{Serialize, de::DeserializeOwned};
 pub enum SettingKey {
     /// Whether anyone may create an account from the sign-in page.
     RegistrationOpen,
+    /// The model a conversation uses when it names none.
+    DefaultModel,
+    /// The models users may pick; empty means every model offered.
+    AllowedModels,
+    /// A notice shown on the sign-in page.
+    SigninMessage,
 }
 
 impl SettingKey {
     fn as_str(self) -> &'static str {
         match self {
             SettingKey::RegistrationOpen => "registration_open",
+            SettingKey::DefaultModel => "default_model",
+            SettingKey::AllowedModels => "allowed_models",
+            SettingKey::SigninMessage => "signin_message",
         }
     }
 }

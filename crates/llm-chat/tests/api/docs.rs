@@ -64,6 +64,12 @@ async fn the_spec_describes_every_endpoint_errors_and_bearer_auth() {
         ("/api/auth/password", "put"),
         ("/api/admin/settings", "get"),
         ("/api/admin/settings", "patch"),
+        ("/api/admin/users", "get"),
+        ("/api/admin/users", "post"),
+        ("/api/admin/users/{id}", "patch"),
+        ("/api/admin/users/{id}", "delete"),
+        ("/api/admin/providers", "get"),
+        ("/api/admin/providers/{name}/test", "post"),
     ] {
         let operation = &spec["paths"][path][method];
         assert!(operation.is_object(), "{method} {path} is missing from the spec");

@@ -12,6 +12,9 @@ mod chat_support;
 mod helpers;
 
 mod accounts;
+mod admin_providers;
+mod admin_settings;
+mod admin_users;
 mod chat_faults;
 mod chat_flow;
 mod chat_isolation;

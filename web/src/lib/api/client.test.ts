@@ -83,6 +83,35 @@ describe('API client', () => {
     expect(fetch.mock.calls[0]?.[0]).toBe('/api/conversations?limit=30&cursor=abc&q=%E6%97%A5%E6%9C%AC&archived=false');
   });
 
+  it('builds the admin queries, leaving out what is unset', async () => {
+    const fetch = vi.fn(async (_url: RequestInfo | URL, _init?: RequestInit) => json(200, { items: [], next_cursor: null }));
+    const client = new ApiClient({ fetch, storage: memoryStorage() });
+    await client.adminUsers({ q: '张', cursor: null });
+    await client.adminUsage(30, null);
+    await client.adminUsage(7, 'u 1');
+    await client.deleteAdminUser('u1', '李 雷&x');
+    const urls = fetch.mock.calls.map((call) => call[0]);
+    expect(urls).toEqual([
+      '/api/admin/users?q=%E5%BC%A0',
+      '/api/admin/usage?days=30',
+      '/api/admin/usage?days=7&user_id=u+1',
+      '/api/admin/users/u1?confirm=%E6%9D%8E+%E9%9B%B7%26x',
+    ]);
+    expect(fetch.mock.calls[3]?.[1]?.method).toBe('DELETE');
+  });
+
+  it('sends limits with PUT and a provider test with POST', async () => {
+    const fetch = vi.fn(async (_url: RequestInfo | URL, _init?: RequestInit) => json(200, {}));
+    const client = new ApiClient({ fetch, storage: memoryStorage() });
+    await client.setUserLimits('u1', { daily_token_quota: 1000, requests_per_minute: null });
+    await client.testProvider('my provider');
+    expect(fetch.mock.calls[0]?.[0]).toBe('/api/admin/users/u1/limits');
+    expect(fetch.mock.calls[0]?.[1]?.method).toBe('PUT');
+    expect(fetch.mock.calls[0]?.[1]?.body).toBe('{"daily_token_quota":1000,"requests_per_minute":null}');
+    expect(fetch.mock.calls[1]?.[0]).toBe('/api/admin/providers/my%20provider/test');
+    expect(fetch.mock.calls[1]?.[1]?.method).toBe('POST');
+  });
+
   it('answers 204 with undefined', async () => {
     const client = new ApiClient({ fetch: async () => new Response(null, { status: 204 }), storage: memoryStorage() });
     await expect(client.deleteConversation('x')).resolves.toBeUndefined();

@@ -5,6 +5,10 @@
 import { readEventStream } from './sse';
 import type {
   AdminSettings,
+  AdminSettingsPatch,
+  AdminUser,
+  AdminUserPage,
+  AdminUserPatch,
   ApiKey,
   Conversation,
   ConversationDetail,
@@ -14,10 +18,15 @@ import type {
   Message,
   ModelList,
   NewConversation,
+  ProbeReport,
+  Provider,
+  Role,
   ServerConfig,
   StreamEvent,
   TokenResponse,
+  UsageReport,
   User,
+  UserLimits,
 } from './types';
 
 export const TOKEN_KEY = 'llm-chat:token';
@@ -238,10 +247,10 @@ export class ApiClient {
     return this.request(`/api/generations/${encodeURIComponent(generationId)}/cancel`, { method: 'POST' });
   }
 
-  // --- keys and administration --------------------------------------------
+  // --- keys and usage -------------------------------------------------------
 
-  apiKeys(): Promise<ApiKey[]> {
-    return this.request<ApiKey[] | { items?: ApiKey[]; keys?: ApiKey[] }>('/api/keys').then(listOf);
+  apiKeys(): Promise<{ items: ApiKey[] }> {
+    return this.request('/api/keys');
   }
   createApiKey(name: string): Promise<CreatedApiKey> {
     return this.request('/api/keys', { method: 'POST', body: { name } });
@@ -249,23 +258,56 @@ export class ApiClient {
   revokeApiKey(id: string): Promise<void> {
     return this.request(`/api/keys/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
+  usage(days: number): Promise<UsageReport> {
+    return this.request(`/api/usage?days=${days}`);
+  }
+
+  // --- administration --------------------------------------------------------
+
   adminSettings(): Promise<AdminSettings> {
     return this.request('/api/admin/settings');
   }
-  updateAdminSettings(patch: Partial<AdminSettings>): Promise<AdminSettings> {
+  updateAdminSettings(patch: AdminSettingsPatch): Promise<AdminSettings> {
     return this.request('/api/admin/settings', { method: 'PATCH', body: patch });
   }
-  adminUsers(): Promise<User[]> {
-    return this.request<User[] | { items?: User[]; users?: User[] }>('/api/admin/users').then(listOf);
+  adminUsers(query: { q?: string; limit?: number; cursor?: string | null } = {}): Promise<AdminUserPage> {
+    return this.request(`/api/admin/users${queryString(query)}`);
   }
-  updateAdminUser(id: string, patch: { disabled?: boolean; role?: User['role'] }): Promise<User> {
+  createAdminUser(body: { username: string; password: string; role: Role }): Promise<AdminUser> {
+    return this.request('/api/admin/users', { method: 'POST', body });
+  }
+  updateAdminUser(id: string, patch: AdminUserPatch): Promise<AdminUser> {
     return this.request(`/api/admin/users/${encodeURIComponent(id)}`, { method: 'PATCH', body: patch });
+  }
+  /** `confirm` must be the account's username. */
+  deleteAdminUser(id: string, confirm: string): Promise<void> {
+    return this.request(`/api/admin/users/${encodeURIComponent(id)}${queryString({ confirm })}`, { method: 'DELETE' });
+  }
+  userLimits(id: string): Promise<UserLimits> {
+    return this.request(`/api/admin/users/${encodeURIComponent(id)}/limits`);
+  }
+  setUserLimits(id: string, limits: UserLimits): Promise<UserLimits> {
+    return this.request(`/api/admin/users/${encodeURIComponent(id)}/limits`, { method: 'PUT', body: limits });
+  }
+  adminUsage(days: number, userId?: string | null): Promise<UsageReport> {
+    return this.request(`/api/admin/usage${queryString({ days, user_id: userId })}`);
+  }
+  providers(): Promise<{ items: Provider[] }> {
+    return this.request('/api/admin/providers');
+  }
+  testProvider(name: string): Promise<ProbeReport> {
+    return this.request(`/api/admin/providers/${encodeURIComponent(name)}/test`, { method: 'POST' });
   }
 }
 
-function listOf<T>(value: T[] | { items?: T[]; keys?: T[]; users?: T[] }): T[] {
-  if (Array.isArray(value)) return value;
-  return value.items ?? value.keys ?? value.users ?? [];
+/** `?a=1&b=x` from the values that are set; `''` when none is. */
+export function queryString(values: Record<string, string | number | null | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `?${qs}` : '';
 }
 
 async function toError(response: Response): Promise<ApiError> {

@@ -6,8 +6,24 @@ export interface User {
   id: string;
   username: string;
   role: Role;
-  created_at: number | string;
+  created_at: number;
+}
+
+/** An account as the admin console lists it. */
+export interface AdminUser extends User {
+  disabled: boolean;
+  conversation_count?: number;
+}
+
+export interface AdminUserPage {
+  items: AdminUser[];
+  next_cursor: string | null;
+}
+
+export interface AdminUserPatch {
+  role?: Role;
   disabled?: boolean;
+  password?: string;
 }
 
 export interface TokenResponse {
@@ -19,12 +35,67 @@ export interface TokenResponse {
 
 export interface ServerConfig {
   registration_open: boolean;
+  signin_message: string | null;
   version: string;
 }
 
 export interface AdminSettings {
   registration_open: boolean;
+  default_model: string | null;
+  /** Empty: every model the providers offer. */
+  allowed_models: string[];
+  signin_message: string | null;
+}
+
+export interface AdminSettingsPatch {
+  registration_open?: boolean;
   default_model?: string | null;
+  allowed_models?: string[] | null;
+  signin_message?: string | null;
+}
+
+export interface Provider {
+  name: string;
+  base_url: string;
+  /** Masked, e.g. `sk-…abcd`. */
+  api_key: string | null;
+  models: string[];
+  discovery: 'fixed' | 'discovered';
+}
+
+export interface ProbeReport {
+  ok: boolean;
+  latency_ms: number;
+  model_count: number | null;
+  error: string | null;
+  code: string | null;
+}
+
+export interface UsageTotals {
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  errors: number;
+}
+
+export interface UsageRow extends UsageTotals {
+  day: string;
+  model: string;
+  /** Only in the admin's report. */
+  user_id?: string;
+  username?: string;
+}
+
+export interface UsageReport {
+  days: number;
+  totals: UsageTotals;
+  by_day: UsageRow[];
+}
+
+/** `null`: unlimited. */
+export interface UserLimits {
+  daily_token_quota: number | null;
+  requests_per_minute: number | null;
 }
 
 export interface Model {
@@ -112,9 +183,10 @@ export interface NewConversation {
 export interface ApiKey {
   id: string;
   name: string;
-  prefix?: string;
-  created_at: number | string;
-  last_used_at?: number | string | null;
+  prefix: string;
+  scopes: string[];
+  created_at: number;
+  last_used_at: number | null;
 }
 
 export interface CreatedApiKey extends ApiKey {

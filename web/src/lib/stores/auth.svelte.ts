@@ -14,6 +14,8 @@ export class AuthStore {
   expired = $state(false);
   /** From GET /api/config; `null` when the server does not say. */
   registrationOpen = $state<boolean | null>(null);
+  /** The administrator's notice for the sign-in page. */
+  signinMessage = $state<string | null>(null);
   version = $state<string | null>(null);
 
   constructor(private readonly client: ApiClient) {
@@ -45,6 +47,7 @@ export class AuthStore {
     try {
       const config = await this.client.config();
       this.registrationOpen = config.registration_open;
+      this.signinMessage = config.signin_message ?? null;
       this.version = config.version;
     } catch {
       this.registrationOpen = null;
