@@ -15,6 +15,7 @@ use crate::store::{
     Conversation, ConversationQuery, ListCursor, Message, MessageRole, MessageStatus, NewConversation, NewExchange,
     Store, StoreError, new_id,
 };
+use crate::usage::{LimitExceeded, UsageError, UsageService};
 use futures_util::stream::BoxStream;
 use input::{ConversationPatch, NewConversationInput, RegenerateInput, SendInput};
 use std::sync::Arc;
@@ -30,6 +31,9 @@ pub enum ChatError {
     Conflict(String),
     #[error(transparent)]
     Limited(LimitError),
+    /// A limit an administrator set for the user.
+    #[error(transparent)]
+    UserLimit(LimitExceeded),
     #[error(transparent)]
     Model(#[from] LlmError),
     #[error(transparent)]
@@ -59,6 +63,19 @@ impl From<LimitHit> for ChatError {
                 retry_after,
             },
         })
+    }
+}
+
+impl From<UsageError> for ChatError {
+    fn from(err: UsageError) -> Self {
+        match err {
+            UsageError::Limit(hit) => ChatError::UserLimit(hit),
+            UsageError::Store(store) => ChatError::Store(store),
+            UsageError::Invalid(message) => ChatError::Invalid {
+                field: "limits",
+                message,
+            },
+        }
     }
 }
 
@@ -100,6 +117,7 @@ pub struct ChatService {
     client: UpstreamClient,
     registry: Arc<ProviderRegistry>,
     generations: Arc<GenerationManager>,
+    usage: Arc<UsageService>,
     settings: ChatSettings,
 }
 
@@ -109,6 +127,7 @@ impl ChatService {
         client: UpstreamClient,
         registry: Arc<ProviderRegistry>,
         generations: Arc<GenerationManager>,
+        usage: Arc<UsageService>,
         settings: ChatSettings,
     ) -> ChatService {
         ChatService {
@@ -116,6 +135,7 @@ impl ChatService {
             client,
             registry,
             generations,
+            usage,
             settings,
         }
     }
@@ -295,6 +315,7 @@ impl ChatService {
             ));
         }
         let (model, route) = self.pick_model(input.model.as_deref(), &conversation)?;
+        self.usage.admit(user_id).await?;
         self.generations.admit(user_id)?;
         let generation_id = new_id();
         let exchange = self
@@ -393,6 +414,7 @@ impl ChatService {
             .as_deref()
             .or(message.model.as_deref().filter(|m| self.registry.resolve(m).is_ok()));
         let (model, route) = self.pick_model(model_choice, &conversation)?;
+        self.usage.admit(user_id).await?;
         self.generations.admit(user_id)?;
         let generation_id = new_id();
         let exchange = self
