@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod chat;
 pub mod cli;
+pub mod compat;
 pub mod config;
 pub mod generation;
 pub mod http;
@@ -13,3 +14,4 @@ pub mod logging;
 pub mod ops;
 pub mod server;
 pub mod store;
+pub mod usage;

@@ -4,11 +4,14 @@
 use crate::auth::{AuthService, resolve_secret_key};
 use crate::chat::ChatService;
 use crate::cli::CliError;
+use crate::compat::CompatService;
 use crate::config::Config;
 use crate::generation::GenerationManager;
+use crate::http::metrics::{MetricsAccess, separate_app};
 use crate::http::{AppState, build_app};
 use crate::llm::{ClientTimeouts, ProviderRegistry, UpstreamClient, load_providers};
 use crate::store::Store;
+use crate::usage::UsageService;
 use axum::serve::ListenerExt;
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -80,23 +83,49 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
             "replies left unfinished by the last run were marked interrupted"
         ),
     }
+    let usage = Arc::new(UsageService::new(store.clone()));
     let chat = Arc::new(ChatService::new(
         store.clone(),
         client.clone(),
         registry.clone(),
         generations.clone(),
+        usage.clone(),
         config.chat.clone(),
+    ));
+    let compat = Arc::new(CompatService::new(
+        store.clone(),
+        client.clone(),
+        registry.clone(),
+        usage.clone(),
     ));
     let state = AppState {
         store: store.clone(),
         auth: AuthService::new(store.clone(), &config, &secret),
         chat,
+        compat,
+        usage,
+        metrics: MetricsAccess::main(&config.metrics),
     };
     let app = build_app(state, config.max_body_bytes);
     let listener = bind(&config.host, config.port).await?;
     let addr = listener.local_addr().map_err(CliError::Io)?;
     tracing::info!("listening on http://{addr} (API docs at /docs)");
 
+    if let Some(addr) = config.metrics.addr {
+        let metrics_listener = TcpListener::bind(addr).await.map_err(|source| CliError::Bind {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            source,
+        })?;
+        let bound = metrics_listener.local_addr().map_err(CliError::Io)?;
+        tracing::info!("metrics on http://{bound}/metrics (METRICS_ADDR)");
+        let app = separate_app(store.clone(), config.metrics.token.clone());
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(metrics_listener, app).await {
+                tracing::error!(error = %err, "the metrics listener stopped");
+            }
+        });
+    }
     let background = [
         tokio::spawn(sweep_sessions(store.clone())),
         tokio::spawn(discover_models(registry, client)),

@@ -1,7 +1,9 @@
 //! Accounts and sign-in: registration, login, sessions and access tokens,
-//! password changes, the admin's registration switch and account management.
+//! password changes, the admin's registration switch, account management and
+//! API keys.
 
 mod admin;
+pub mod api_keys;
 mod credentials;
 mod login_limiter;
 mod password;
@@ -9,13 +11,14 @@ mod secret_key;
 mod token;
 
 pub use admin::{UserChange, UserPage};
+pub use api_keys::{CreatedKey, KEY_PREFIX, KeyHolder};
 pub use credentials::{InvalidCredential, NewPassword, Username};
 pub use password::{HashError, hash_password};
 pub use secret_key::{SecretKeyError, resolve_secret_key};
 pub use token::{Claims, TokenCodec, TokenError};
 
 use crate::config::{Config, Secret};
-use crate::store::{NewSession, NewUser, Role, SettingKey, Store, StoreError, User, now_ms};
+use crate::store::{ApiKey, NewSession, NewUser, Role, SettingKey, Store, StoreError, User, now_ms};
 use login_limiter::LoginLimiter;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -48,6 +51,12 @@ pub enum AuthError {
     SessionEnded,
     #[error("too many failed sign-ins; try again in {} seconds", .0.as_secs().max(1))]
     TooManyAttempts(Duration),
+    #[error("the API key is not valid or was revoked; create a new one under API keys")]
+    UnknownKey,
+    #[error("API keys work only on /v1/* (the OpenAI-compatible API); sign in for the rest of the API")]
+    KeyNotAllowedHere,
+    #[error("{message}")]
+    InvalidKey { field: &'static str, message: String },
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]
@@ -86,6 +95,7 @@ pub struct AuthService {
     /// Verified against when the username doesn't exist, so that a wrong
     /// username takes as long as a wrong password.
     decoy_hash: OnceCell<String>,
+    key_use: api_keys::KeyUse,
 }
 
 impl AuthService {
@@ -96,6 +106,7 @@ impl AuthService {
             token_ttl: config.access_token_ttl,
             limiter: LoginLimiter::default(),
             decoy_hash: OnceCell::new(),
+            key_use: api_keys::KeyUse::default(),
         })
     }
 
@@ -141,6 +152,9 @@ impl AuthService {
 
     /// Resolves a bearer token to its user, refusing expired, tampered and revoked tokens.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
+        if token.starts_with(KEY_PREFIX) {
+            return Err(AuthError::KeyNotAllowedHere);
+        }
         let claims = self.codec.decode(token)?;
         let user = match self.store.user_of_live_session(&claims.sid, &claims.sub).await {
             Ok(user) => user,
@@ -154,6 +168,36 @@ impl AuthService {
             user,
             session_id: claims.sid,
         })
+    }
+
+    /// Resolves the bearer credential of an OpenAI-compatible request: an API key or an access token.
+    pub async fn authenticate_program(&self, credential: &str) -> Result<User, AuthError> {
+        if credential.starts_with(KEY_PREFIX) {
+            let holder = api_keys::holder(&self.store, &self.key_use, credential).await?;
+            return Ok(holder.user);
+        }
+        match self.authenticate(credential).await {
+            Ok(principal) => Ok(principal.user),
+            Err(AuthError::Token(_) | AuthError::SessionEnded) => Err(AuthError::UnknownKey),
+            Err(err) => Err(err),
+        }
+    }
+
+    pub async fn create_key(
+        &self,
+        user_id: &str,
+        name: &str,
+        scopes: Option<Vec<String>>,
+    ) -> Result<CreatedKey, AuthError> {
+        api_keys::create(&self.store, user_id, name, scopes).await
+    }
+
+    pub async fn keys(&self, user_id: &str) -> Result<Vec<ApiKey>, AuthError> {
+        Ok(self.store.api_keys_of(user_id).await?)
+    }
+
+    pub async fn revoke_key(&self, user_id: &str, key_id: &str) -> Result<(), AuthError> {
+        Ok(self.store.revoke_api_key(key_id, user_id).await?)
     }
 
     pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {

@@ -16,6 +16,7 @@ use crate::store::{
     Conversation, ConversationQuery, ListCursor, Message, MessageRole, MessageStatus, NewConversation, NewExchange,
     Store, StoreError, new_id,
 };
+use crate::usage::{LimitExceeded, UsageError, UsageService};
 use futures_util::stream::BoxStream;
 use input::{ConversationPatch, NewConversationInput, RegenerateInput, SendInput};
 use model_policy::{ModelPolicy, Offered};
@@ -34,6 +35,9 @@ pub enum ChatError {
     Limited(LimitError),
     #[error("the model {0:?} is not available to users on this server; pick one from /api/models")]
     ModelNotAllowed(String),
+    /// A limit an administrator set for the user.
+    #[error(transparent)]
+    UserLimit(LimitExceeded),
     #[error(transparent)]
     Model(#[from] LlmError),
     #[error(transparent)]
@@ -63,6 +67,19 @@ impl From<LimitHit> for ChatError {
                 retry_after,
             },
         })
+    }
+}
+
+impl From<UsageError> for ChatError {
+    fn from(err: UsageError) -> Self {
+        match err {
+            UsageError::Limit(hit) => ChatError::UserLimit(hit),
+            UsageError::Store(store) => ChatError::Store(store),
+            UsageError::Invalid(message) => ChatError::Invalid {
+                field: "limits",
+                message,
+            },
+        }
     }
 }
 
@@ -104,6 +121,7 @@ pub struct ChatService {
     client: UpstreamClient,
     registry: Arc<ProviderRegistry>,
     generations: Arc<GenerationManager>,
+    usage: Arc<UsageService>,
     settings: ChatSettings,
 }
 
@@ -113,6 +131,7 @@ impl ChatService {
         client: UpstreamClient,
         registry: Arc<ProviderRegistry>,
         generations: Arc<GenerationManager>,
+        usage: Arc<UsageService>,
         settings: ChatSettings,
     ) -> ChatService {
         ChatService {
@@ -120,6 +139,7 @@ impl ChatService {
             client,
             registry,
             generations,
+            usage,
             settings,
         }
     }
@@ -130,7 +150,7 @@ impl ChatService {
 
     /// The admin's model choices as stored.
     pub async fn model_policy(&self) -> Result<ModelPolicy, ChatError> {
-        ModelPolicy::load(&self.store).await
+        Ok(ModelPolicy::load(&self.store).await?)
     }
 
     /// Checks and stores the admin's model choices; they apply to the next request.
@@ -336,6 +356,7 @@ impl ChatService {
             ));
         }
         let (model, route) = self.pick_model(input.model.as_deref(), &conversation).await?;
+        self.usage.admit(user_id).await?;
         self.generations.admit(user_id)?;
         let generation_id = new_id();
         let exchange = self
@@ -435,6 +456,7 @@ impl ChatService {
             .as_deref()
             .filter(|m| self.registry.resolve(m).is_ok() && policy.allows(m)));
         let (model, route) = self.pick_model(model_choice, &conversation).await?;
+        self.usage.admit(user_id).await?;
         self.generations.admit(user_id)?;
         let generation_id = new_id();
         let exchange = self

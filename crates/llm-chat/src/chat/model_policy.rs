@@ -5,7 +5,7 @@
 
 use super::ChatError;
 use crate::llm::{ModelInfo, ProviderRegistry};
-use crate::store::{SettingKey, Store};
+use crate::store::{SettingKey, Store, StoreError};
 
 /// The admin's choices, as stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub struct Offered {
 const MAX_ALLOWED: usize = 500;
 
 impl ModelPolicy {
-    pub async fn load(store: &Store) -> Result<ModelPolicy, ChatError> {
+    pub async fn load(store: &Store) -> Result<ModelPolicy, StoreError> {
         Ok(ModelPolicy {
             default_model: store
                 .setting::<Option<String>>(SettingKey::DefaultModel)

@@ -74,6 +74,7 @@ impl From<Message> for MessageView {
         let usage = (m.prompt_tokens.is_some() || m.completion_tokens.is_some()).then_some(Usage {
             prompt_tokens: m.prompt_tokens,
             completion_tokens: m.completion_tokens,
+            reasoning_tokens: None,
         });
         let error = match (m.error_code, m.error_message) {
             (Some(code), Some(message)) => Some(ErrorView { code, message }),

@@ -83,6 +83,15 @@ pub struct ChatSettings {
     pub generation_stale: Duration,
 }
 
+/// Where `/metrics` is served; with neither set it is not served at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// `METRICS_TOKEN`: `/metrics` on the main port requires `Authorization: Bearer <token>`.
+    pub token: Option<Secret>,
+    /// `METRICS_ADDR`: a separate listener for `/metrics`, e.g. `127.0.0.1:9100`.
+    pub addr: Option<std::net::SocketAddr>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// `HOST`: address to listen on.
@@ -110,6 +119,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub llm: LlmSettings,
     pub chat: ChatSettings,
+    pub metrics: MetricsSettings,
     /// `BACKUP_INTERVAL`: how often `serve` snapshots a SQLite database into
     /// [`Config::backup_dir`]; `None` (`BACKUP_INTERVAL=0`) turns it off.
     pub backup_interval: Option<Duration>,
@@ -270,6 +280,27 @@ impl Config {
             },
         };
         let backup_keep = parse_positive(&get, "BACKUP_KEEP", DEFAULT_BACKUP_KEEP, "e.g. BACKUP_KEEP=7")?;
+        let metrics_token = get("METRICS_TOKEN");
+        if let Some(token) = &metrics_token
+            && token.len() < 16
+        {
+            return Err(ConfigError {
+                variable: "METRICS_TOKEN",
+                value: "***".to_owned(),
+                problem: "use at least 16 characters, e.g. METRICS_TOKEN=$(openssl rand -hex 24)".to_owned(),
+            });
+        }
+        let metrics = MetricsSettings {
+            token: metrics_token.map(Secret::new),
+            addr: match get("METRICS_ADDR") {
+                None => None,
+                Some(raw) => Some(raw.parse().map_err(|_| ConfigError {
+                    variable: "METRICS_ADDR",
+                    value: raw,
+                    problem: "expected an address and port such as 127.0.0.1:9100".to_owned(),
+                })?),
+            },
+        };
 
         Ok(Config {
             log_dir: get("LOG_DIR")
@@ -287,6 +318,7 @@ impl Config {
             max_body_bytes,
             llm,
             chat,
+            metrics,
             backup_interval,
             backup_keep,
         })

@@ -6,12 +6,14 @@ use super::event::EventKind;
 use super::running::Generation;
 use crate::chat::views::MessageView;
 use crate::llm::{ChatTurn, LlmError, Route, SamplingParams, StreamEvent, Usage, demo_reply};
-use crate::store::{FinishedMessage, MessageStatus};
+use crate::ops::metrics::{Source, metrics};
+use crate::store::{FinishedMessage, MessageStatus, NewUsage, UsageOutcome, UsageSource};
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 /// What a generation needs to run.
 pub struct GenerationPlan {
@@ -60,15 +62,26 @@ struct ErrorData {
     reply: Option<MessageView>,
 }
 
+/// What the upstream reported and when its first token came.
+#[derive(Default)]
+struct Measured {
+    usage: Usage,
+    first_token: Option<Duration>,
+}
+
 pub async fn run(manager: Arc<GenerationManager>, generation: Arc<Generation>, mut plan: GenerationPlan) {
-    let mut usage = Usage::default();
+    let started = Instant::now();
+    let _active = metrics().generation_started(Source::Chat);
+    let mut measured = Measured::default();
     let outcome = tokio::select! {
         biased;
         () = generation.cancelled() => {
             if manager.is_stopping() { Outcome::Interrupted } else { Outcome::Cancelled }
         }
-        outcome = stream_reply(&manager, &generation, &mut plan, &mut usage) => outcome,
+        outcome = stream_reply(&manager, &generation, &mut plan, &mut measured, started) => outcome,
     };
+    let total = started.elapsed();
+    let usage = measured.usage;
     if let Some(pending) = plan.title.take()
         && let Ok(Ok(title)) = tokio::time::timeout(TITLE_GRACE, pending).await
     {
@@ -100,6 +113,7 @@ pub async fn run(manager: Arc<GenerationManager>, generation: Arc<Generation>, m
             finish_reason: Some(&finish_reason),
         })
         .await;
+    record_usage(&manager, &generation, &plan, &measured, total, &outcome).await;
     let reply = match saved {
         Ok(message) => Some(MessageView::from(message)),
         Err(err) => {
@@ -143,7 +157,8 @@ async fn stream_reply(
     manager: &GenerationManager,
     generation: &Generation,
     plan: &mut GenerationPlan,
-    usage: &mut Usage,
+    measured: &mut Measured,
+    started: Instant,
 ) -> Outcome {
     let mut upstream = match &plan.route {
         None => demo_reply(&plan.user_text, plan.accept_language.as_deref())
@@ -170,9 +185,17 @@ async fn stream_reply(
                 }
             }
             item = upstream.next() => match item {
-                Some(Ok(StreamEvent::Delta(text))) => generation.push_delta(&text),
-                Some(Ok(StreamEvent::Reasoning(text))) => generation.push_reasoning(&text),
-                Some(Ok(StreamEvent::Usage(reported))) => *usage = reported,
+                Some(Ok(StreamEvent::Delta(text))) => {
+                    metrics().token_streamed(Source::Chat);
+                    measured.first_token.get_or_insert_with(|| started.elapsed());
+                    generation.push_delta(&text);
+                }
+                Some(Ok(StreamEvent::Reasoning(text))) => {
+                    metrics().token_streamed(Source::Chat);
+                    measured.first_token.get_or_insert_with(|| started.elapsed());
+                    generation.push_reasoning(&text);
+                }
+                Some(Ok(StreamEvent::Usage(reported))) => measured.usage = reported,
                 Some(Ok(StreamEvent::Finish(reason))) => finish = Some(reason),
                 Some(Err(err)) => return Outcome::Failed(err),
                 None => return Outcome::Finished(finish.unwrap_or_else(|| "stop".to_owned())),
@@ -180,6 +203,49 @@ async fn stream_reply(
         }
     }
 }
+
+/// One usage row per reply; a failure to write it is logged, never shown to the user.
+async fn record_usage(
+    manager: &GenerationManager,
+    generation: &Generation,
+    plan: &GenerationPlan,
+    measured: &Measured,
+    total: Duration,
+    outcome: &Outcome,
+) {
+    let (outcome, error_code) = match outcome {
+        Outcome::Finished(_) => (UsageOutcome::Done, None),
+        Outcome::Cancelled => (UsageOutcome::Cancelled, None),
+        Outcome::Interrupted => (UsageOutcome::Error, Some("interrupted")),
+        Outcome::Failed(err) => {
+            metrics().upstream_error(err.code());
+            (UsageOutcome::Error, Some(err.code()))
+        }
+    };
+    let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    let recorded = manager
+        .store
+        .insert_usage(NewUsage {
+            user_id: &generation.user_id,
+            model: &generation.model,
+            provider: plan.route.as_ref().map_or(DEMO_PROVIDER, |r| r.provider.as_str()),
+            source: UsageSource::Chat,
+            prompt_tokens: measured.usage.prompt_tokens,
+            completion_tokens: measured.usage.completion_tokens,
+            reasoning_tokens: measured.usage.reasoning_tokens,
+            first_token_ms: measured.first_token.map(millis),
+            total_ms: millis(total),
+            outcome,
+            error_code,
+        })
+        .await;
+    if let Err(err) = recorded {
+        tracing::warn!(generation_id = %generation.id, error = %err, "could not record the usage of a reply");
+    }
+}
+
+/// The provider named in usage rows of the built-in demo model.
+const DEMO_PROVIDER: &str = "demo";
 
 fn push_title(generation: &Generation, title: &str) {
     generation.push(

@@ -20,6 +20,11 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "chat", description = "Models, conversations, messages and the replies being written. \
             Replies stream as Server-Sent Events (`message`, `generation`, `reasoning`, `delta`, `title`, `done`, `error`, each with an `id:` for `Last-Event-ID`), \
             or over the WebSocket `GET /ws/chat` (token as `?token=`; client frames `send`, `subscribe`, `cancel`)."),
+        (name = "keys", description = "API keys for programs using the OpenAI-compatible API"),
+        (name = "openai", description = "OpenAI-compatible API for programs: `GET /v1/models`, `POST /v1/chat/completions`. \
+            Authorise with an API key (`Authorization: Bearer sk-llmchat-…`) or an access token. \
+            Errors here use OpenAI's shape, `{\"error\":{\"message\",\"type\",\"param\",\"code\"}}`."),
+        (name = "usage", description = "Token usage and per-user limits"),
         (name = "admin", description = "Server settings (administrators)")
     )
 )]
@@ -36,6 +41,25 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("sk-llmchat-…")
+                    .description(Some("An API key from POST /api/keys; accepted only on /v1/*"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("METRICS_TOKEN, for GET /metrics"))
                     .build(),
             ),
         );

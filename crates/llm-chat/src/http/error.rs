@@ -5,6 +5,7 @@ use crate::auth::{AuthError, TokenError};
 use crate::chat::ChatError;
 use crate::llm::LlmError;
 use crate::store::StoreError;
+use crate::usage::{LimitExceeded, LimitKind, UsageError};
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -147,6 +148,12 @@ impl From<AuthError> for ApiError {
                 retry_after_secs: Some(wait.as_secs().max(1)),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
             },
+            AuthError::UnknownKey => ApiError::unauthorized("invalid_api_key", message),
+            AuthError::KeyNotAllowedHere => ApiError::unauthorized("api_key_not_allowed", message),
+            AuthError::InvalidKey { field, .. } => ApiError {
+                field: Some(field),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+            },
             AuthError::Hash(_) => ApiError::internal(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &err),
             AuthError::Store(store) => store.into(),
         }
@@ -171,12 +178,36 @@ impl From<ChatError> for ApiError {
                 field: Some("model"),
                 ..ApiError::new(StatusCode::FORBIDDEN, "model_not_allowed", message)
             },
+            ChatError::UserLimit(hit) => hit.into(),
             ChatError::Model(LlmError::NoSuchModel(_)) => ApiError {
                 field: Some("model"),
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_model", message)
             },
             ChatError::Model(other) => ApiError::new(StatusCode::BAD_GATEWAY, other.code(), message),
             ChatError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<LimitExceeded> for ApiError {
+    fn from(hit: LimitExceeded) -> Self {
+        let code = match hit.kind {
+            LimitKind::Quota => "quota_exceeded",
+            LimitKind::Rate => "rate_limited",
+        };
+        ApiError {
+            retry_after_secs: Some(hit.retry_after.as_secs().max(1)),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, hit.message)
+        }
+    }
+}
+
+impl From<UsageError> for ApiError {
+    fn from(err: UsageError) -> Self {
+        match err {
+            UsageError::Limit(hit) => hit.into(),
+            UsageError::Invalid(message) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message),
+            UsageError::Store(store) => store.into(),
         }
     }
 }

@@ -11,15 +11,21 @@ pub mod error;
 mod extract;
 mod generations;
 mod health;
+mod keys;
+pub mod metrics;
 mod middleware;
 mod models;
 mod sse;
 mod ui;
+mod usage;
+mod v1;
 mod ws;
 
 use crate::auth::AuthService;
 use crate::chat::ChatService;
+use crate::compat::CompatService;
 use crate::store::Store;
+use crate::usage::UsageService;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -33,6 +39,9 @@ pub struct AppState {
     pub store: Store,
     pub auth: Arc<AuthService>,
     pub chat: Arc<ChatService>,
+    pub compat: Arc<CompatService>,
+    pub usage: Arc<UsageService>,
+    pub metrics: metrics::MetricsAccess,
 }
 
 /// The routes and their OpenAPI description, before state is attached.
@@ -46,6 +55,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(models::router())
         .merge(conversations::router())
         .merge(generations::router())
+        .merge(keys::router())
+        .merge(usage::router())
+        .merge(v1::router())
+        .merge(metrics::router())
         .split_for_parts()
 }
 
@@ -63,6 +76,7 @@ pub fn build_app(state: AppState, max_body_bytes: usize) -> Router {
         .fallback(ui::fallback)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn(metrics::record))
         .with_state(state)
         .merge(docs::swagger_ui(spec));
     middleware::apply(app)

@@ -56,7 +56,59 @@ impl UpstreamClient {
             .await
             .map_err(|_| LlmError::FirstTokenTimeout(self.timeouts.first_token))??;
         let first_deadline = started + self.timeouts.first_token;
-        Ok(read_stream(response, first_deadline, self.timeouts))
+        Ok(read_stream(response, first_deadline, self.timeouts)
+            .flat_map(|batch| {
+                let items: Vec<Result<StreamEvent, LlmError>> = match batch {
+                    Ok(chunk) => chunk.events.into_iter().map(Ok).collect(),
+                    Err(err) => vec![Err(err)],
+                };
+                stream::iter(items)
+            })
+            .boxed())
+    }
+
+    /// Starts a streamed completion from a request body prepared by the caller
+    /// (the OpenAI-compatible API), yielding the upstream's chunks as they are,
+    /// each with what this server understood of it. `body["model"]` is set to
+    /// the route's upstream model.
+    pub async fn stream_raw(
+        &self,
+        route: &Route,
+        mut body: Value,
+    ) -> Result<BoxStream<'static, Result<RawChunk, LlmError>>, LlmError> {
+        let started = Instant::now();
+        body["model"] = json!(route.upstream_model);
+        body["stream"] = json!(true);
+        body["stream_options"] = json!({"include_usage": true});
+        let response = tokio::time::timeout(self.timeouts.first_token, self.send_with_retries(route, &body))
+            .await
+            .map_err(|_| LlmError::FirstTokenTimeout(self.timeouts.first_token))??;
+        Ok(read_stream(
+            response,
+            started + self.timeouts.first_token,
+            self.timeouts,
+        ))
+    }
+
+    /// A plain (not streamed) completion from a request body prepared by the
+    /// caller; the upstream's answer as it is, with its usage.
+    pub async fn complete_raw(&self, route: &Route, mut body: Value) -> Result<(Value, Usage), LlmError> {
+        body["model"] = json!(route.upstream_model);
+        body["stream"] = json!(false);
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("stream_options");
+        }
+        let response = tokio::time::timeout(self.timeouts.first_token, self.send_with_retries(route, &body))
+            .await
+            .map_err(|_| LlmError::FirstTokenTimeout(self.timeouts.first_token))??;
+        let value: Value = tokio::time::timeout(self.timeouts.idle, response.json())
+            .await
+            .map_err(|_| LlmError::IdleTimeout(self.timeouts.idle))?
+            .map_err(|err| LlmError::Malformed(err.to_string()))?;
+        let usage = UsageChunk::deserialize(&value["usage"])
+            .map(Usage::from)
+            .unwrap_or_default();
+        Ok((value, usage))
     }
 
     /// A complete answer in one response (used for titles).
@@ -257,11 +309,36 @@ struct Delta {
 struct UsageChunk {
     prompt_tokens: Option<i64>,
     completion_tokens: Option<i64>,
+    completion_tokens_details: Option<TokenDetails>,
 }
 
-fn parse_chunk(data: &str) -> Result<Vec<StreamEvent>, LlmError> {
-    let chunk: Chunk =
+#[derive(Debug, Default, Deserialize)]
+struct TokenDetails {
+    reasoning_tokens: Option<i64>,
+}
+
+impl From<UsageChunk> for Usage {
+    fn from(usage: UsageChunk) -> Self {
+        Usage {
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            reasoning_tokens: usage.completion_tokens_details.and_then(|d| d.reasoning_tokens),
+        }
+    }
+}
+
+/// One chunk of a stream: the upstream's JSON and what it means here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawChunk {
+    pub json: Value,
+    pub events: Vec<StreamEvent>,
+}
+
+fn parse_chunk(data: &str) -> Result<RawChunk, LlmError> {
+    let json: Value =
         serde_json::from_str(data).map_err(|err| LlmError::Malformed(format!("{err} in {:?}", truncate(data))))?;
+    let chunk =
+        Chunk::deserialize(&json).map_err(|err| LlmError::Malformed(format!("{err} in {:?}", truncate(data))))?;
     if let Some(error) = chunk.error {
         let detail = error["message"]
             .as_str()
@@ -286,12 +363,9 @@ fn parse_chunk(data: &str) -> Result<Vec<StreamEvent>, LlmError> {
         }
     }
     if let Some(usage) = chunk.usage {
-        events.push(StreamEvent::Usage(Usage {
-            prompt_tokens: usage.prompt_tokens,
-            completion_tokens: usage.completion_tokens,
-        }));
+        events.push(StreamEvent::Usage(usage.into()));
     }
-    Ok(events)
+    Ok(RawChunk { json, events })
 }
 
 fn truncate(text: &str) -> String {
@@ -311,7 +385,7 @@ fn read_stream(
     response: Response,
     first_deadline: Instant,
     timeouts: ClientTimeouts,
-) -> BoxStream<'static, Result<StreamEvent, LlmError>> {
+) -> BoxStream<'static, Result<RawChunk, LlmError>> {
     let reader = Reader {
         events: response.bytes_stream().eventsource().boxed(),
         first_deadline: Some(first_deadline),
@@ -344,16 +418,16 @@ fn read_stream(
                         continue;
                     }
                     match parse_chunk(data) {
-                        Ok(events) if events.is_empty() => continue,
-                        Ok(events) => {
-                            if events
+                        Ok(chunk) => {
+                            if chunk
+                                .events
                                 .iter()
                                 .any(|e| matches!(e, StreamEvent::Delta(_) | StreamEvent::Reasoning(_)))
                             {
                                 r.first_deadline = None;
                             }
-                            r.saw_finish |= events.iter().any(|e| matches!(e, StreamEvent::Finish(_)));
-                            return Some((Ok(events), r));
+                            r.saw_finish |= chunk.events.iter().any(|e| matches!(e, StreamEvent::Finish(_)));
+                            return Some((Ok(chunk), r));
                         }
                         Err(err) => err,
                     }
@@ -362,13 +436,6 @@ fn read_stream(
             r.finished = true;
             return Some((Err(failure), r));
         }
-    })
-    .flat_map(|batch| {
-        let items: Vec<Result<StreamEvent, LlmError>> = match batch {
-            Ok(events) => events.into_iter().map(Ok).collect(),
-            Err(err) => vec![Err(err)],
-        };
-        stream::iter(items)
     })
     .boxed()
 }
@@ -380,9 +447,10 @@ mod tests {
     #[test]
     fn chunks_yield_text_reasoning_finish_and_usage() {
         let events = parse_chunk(
-            r#"{"choices":[{"delta":{"content":"Hi","reasoning_content":"hmm"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#,
+            r#"{"choices":[{"delta":{"content":"Hi","reasoning_content":"hmm"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"completion_tokens_details":{"reasoning_tokens":1}}}"#,
         )
-        .unwrap();
+        .unwrap()
+        .events;
         assert_eq!(
             events,
             vec![
@@ -391,7 +459,8 @@ mod tests {
                 StreamEvent::Finish("stop".into()),
                 StreamEvent::Usage(Usage {
                     prompt_tokens: Some(3),
-                    completion_tokens: Some(1)
+                    completion_tokens: Some(1),
+                    reasoning_tokens: Some(1),
                 }),
             ]
         );

@@ -8,7 +8,7 @@ mod inspect;
 mod providers;
 mod tls;
 
-pub use client::{ClientTimeouts, UpstreamClient};
+pub use client::{ClientTimeouts, RawChunk, UpstreamClient};
 pub use demo::{DEMO_MODEL, demo_reply};
 pub use error::LlmError;
 pub use inspect::{ProbeReport, ProviderView, probe};
@@ -42,6 +42,9 @@ pub struct SamplingParams {
 pub struct Usage {
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
+    /// Part of the completion a reasoning model spent thinking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<i64>,
 }
 
 /// What a streamed reply delivers, in order.

@@ -6,6 +6,7 @@ pub mod backup;
 mod clock;
 pub mod doctor;
 pub mod lock;
+pub mod metrics;
 pub mod restore;
 
 use crate::store::StoreError;

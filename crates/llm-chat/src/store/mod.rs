@@ -3,23 +3,29 @@
 //! integer epoch-millisecond times), so every query is written once and runs on
 //! whichever pool `DATABASE_URL` chose.
 
+mod api_keys;
 mod connect;
 mod conversations;
 mod error;
+mod limits;
 mod messages;
 mod sessions;
 mod settings;
 mod snapshot;
+mod usage;
 mod user_admin;
 mod users;
 
+pub use api_keys::{ApiKey, KeyOwner, NewApiKey};
 pub use connect::DatabaseLocation;
 pub use conversations::{Conversation, ConversationQuery, ListCursor, NewConversation};
 pub use error::StoreError;
+pub use limits::UserLimits;
 pub use messages::{Exchange, FinishedMessage, Message, MessageRole, MessageStatus, NewExchange};
 pub use sessions::{NewSession, Session};
 pub use settings::SettingKey;
 pub use snapshot::SnapshotInfo;
+pub use usage::{DAY_MS, NewUsage, UsageOutcome, UsageRow, UsageSource};
 pub use user_admin::{AccessChange, Guarded, UserQuery, UserSummary};
 pub use users::{NewUser, Role, User, UserCredentials};
 
@@ -129,6 +135,24 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         let _: i64 = on_pool!(self, pool => sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(pool).await)?;
         Ok(())
+    }
+
+    /// Connections in use and idle, over every pool.
+    pub fn pool_use(&self) -> (u32, u32) {
+        let idle_of = |size: u32, idle: usize| {
+            (
+                size.saturating_sub(u32::try_from(idle).unwrap_or(u32::MAX)),
+                u32::try_from(idle).unwrap_or(u32::MAX),
+            )
+        };
+        match &self.pool {
+            Pool::Sqlite { read, write } => {
+                let (a, b) = idle_of(read.size(), read.num_idle());
+                let (c, d) = idle_of(write.size(), write.num_idle());
+                (a + c, b + d)
+            }
+            Pool::Postgres(pool) => idle_of(pool.size(), pool.num_idle()),
+        }
     }
 
     /// Closes every pooled connection; SQLite checkpoints its WAL on the last close.

@@ -70,6 +70,16 @@ async fn the_spec_describes_every_endpoint_errors_and_bearer_auth() {
         ("/api/admin/users/{id}", "delete"),
         ("/api/admin/providers", "get"),
         ("/api/admin/providers/{name}/test", "post"),
+        ("/api/keys", "get"),
+        ("/api/keys", "post"),
+        ("/api/keys/{id}", "delete"),
+        ("/v1/models", "get"),
+        ("/v1/chat/completions", "post"),
+        ("/api/usage", "get"),
+        ("/api/admin/usage", "get"),
+        ("/api/admin/users/{id}/limits", "get"),
+        ("/api/admin/users/{id}/limits", "put"),
+        ("/metrics", "get"),
     ] {
         let operation = &spec["paths"][path][method];
         assert!(operation.is_object(), "{method} {path} is missing from the spec");
@@ -85,6 +95,7 @@ async fn the_spec_describes_every_endpoint_errors_and_bearer_auth() {
     }
     let schemes = &spec["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["api_key"]["scheme"], "bearer");
     assert_eq!(schemes["oauth2"]["flows"]["password"]["tokenUrl"], "/api/auth/login");
     assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
     let login = &spec["paths"]["/api/auth/login"]["post"]["requestBody"]["content"];
