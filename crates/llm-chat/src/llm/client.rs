@@ -3,6 +3,7 @@
 //! between tokens, and retries only before anything has been received.
 
 use super::providers::Route;
+use super::reasoning;
 use super::{ChatTurn, LlmError, SamplingParams, StreamEvent, Usage};
 use eventsource_stream::Eventsource;
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -56,10 +57,13 @@ impl UpstreamClient {
             .await
             .map_err(|_| LlmError::FirstTokenTimeout(self.timeouts.first_token))??;
         let first_deadline = started + self.timeouts.first_token;
-        Ok(read_stream(response, first_deadline, self.timeouts))
+        Ok(reasoning::separate(
+            read_stream(response, first_deadline, self.timeouts),
+            route.reasoning,
+        ))
     }
 
-    /// A complete answer in one response (used for titles).
+    /// A complete answer in one response (used for titles), without its thinking.
     pub async fn complete(
         &self,
         route: &Route,
@@ -74,10 +78,8 @@ impl UpstreamClient {
                 .json()
                 .await
                 .map_err(|err| LlmError::Malformed(err.to_string()))?;
-            Ok(value["choices"][0]["message"]["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned())
+            let content = value["choices"][0]["message"]["content"].as_str().unwrap_or_default();
+            Ok(reasoning::answer_only(content, route.reasoning))
         };
         tokio::time::timeout(timeout, answer)
             .await
@@ -257,6 +259,12 @@ struct Delta {
 struct UsageChunk {
     prompt_tokens: Option<i64>,
     completion_tokens: Option<i64>,
+    completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CompletionDetails {
+    reasoning_tokens: Option<i64>,
 }
 
 fn parse_chunk(data: &str) -> Result<Vec<StreamEvent>, LlmError> {
@@ -289,6 +297,7 @@ fn parse_chunk(data: &str) -> Result<Vec<StreamEvent>, LlmError> {
         events.push(StreamEvent::Usage(Usage {
             prompt_tokens: usage.prompt_tokens,
             completion_tokens: usage.completion_tokens,
+            reasoning_tokens: usage.completion_tokens_details.and_then(|d| d.reasoning_tokens),
         }));
     }
     Ok(events)
@@ -380,7 +389,7 @@ mod tests {
     #[test]
     fn chunks_yield_text_reasoning_finish_and_usage() {
         let events = parse_chunk(
-            r#"{"choices":[{"delta":{"content":"Hi","reasoning_content":"hmm"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#,
+            r#"{"choices":[{"delta":{"content":"Hi","reasoning_content":"hmm"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"completion_tokens_details":{"reasoning_tokens":null}}}"#,
         )
         .unwrap();
         assert_eq!(
@@ -391,10 +400,23 @@ mod tests {
                 StreamEvent::Finish("stop".into()),
                 StreamEvent::Usage(Usage {
                     prompt_tokens: Some(3),
-                    completion_tokens: Some(1)
+                    completion_tokens: Some(1),
+                    reasoning_tokens: None,
                 }),
             ]
         );
+        let thinking = parse_chunk(
+            r#"{"choices":[{"delta":{"reasoning":"hm"}}],"usage":{"prompt_tokens":3,"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":7}}}"#,
+        )
+        .unwrap();
+        assert_eq!(thinking[0], StreamEvent::Reasoning("hm".into()));
+        assert!(matches!(
+            thinking[1],
+            StreamEvent::Usage(Usage {
+                reasoning_tokens: Some(7),
+                ..
+            })
+        ));
         assert!(matches!(parse_chunk("{oops"), Err(LlmError::Malformed(_))));
         assert!(matches!(
             parse_chunk(r#"{"error":{"message":"overloaded"}}"#),

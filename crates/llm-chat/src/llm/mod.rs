@@ -5,6 +5,7 @@ mod client;
 mod demo;
 mod error;
 mod providers;
+mod reasoning;
 mod tls;
 
 pub use client::{ClientTimeouts, UpstreamClient};
@@ -13,6 +14,7 @@ pub use error::LlmError;
 pub use providers::{
     ModelInfo, ProviderConfig, ProviderError, ProviderRegistry, Route, load_providers, normalize_base_url,
 };
+pub use reasoning::{ReasoningMode, ThinkTags};
 pub use tls::http_client_builder;
 
 use serde::Serialize;
@@ -40,6 +42,8 @@ pub struct SamplingParams {
 pub struct Usage {
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
+    /// The part of `completion_tokens` spent thinking, when the upstream says.
+    pub reasoning_tokens: Option<i64>,
 }
 
 /// What a streamed reply delivers, in order.

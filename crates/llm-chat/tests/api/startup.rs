@@ -20,6 +20,7 @@ async fn bad_configuration_stops_start_up_with_one_line_naming_the_variable() {
         ("DATABASE_URL", "sqlite::memory:", "sqlite:////"),
         ("ACCESS_TOKEN_EXPIRE_MINUTES", "forever", "minutes"),
         ("LOG_LEVEL", "very=loud=please", "LOG_LEVEL"),
+        ("LLM_REASONING", "maybe", "auto, field, tags or off"),
     ] {
         let output = run_command(dir.path(), &[("DATA_DIR", &data), (variable, value)], &[], None).await;
         assert_eq!(output.status.code(), Some(2), "{variable}={value}: {}", stderr(&output));
