@@ -78,7 +78,13 @@ export function replyFor(prompt) {
 
 /** The model's visible thinking before its answer, for prompts that ask for it. */
 export function reasoningFor(prompt) {
-  return prompt.includes('[think]') ? 'The user wants a short answer. Keep it to one sentence.' : '';
+  if (!prompt.includes('[think]')) return '';
+  return 'The user wants a short answer.\n\n- Read the question once more.\n- **Keep it to one sentence.**\n- 用中文也可以，但这里用英文回答。';
+}
+
+/** Whether the thinking comes inline as `<think>…</think>` (else in `reasoning_content`). */
+export function thinksInTags(prompt) {
+  return prompt.includes('[tags]');
 }
 
 /** Whether the fake model fails (answers HTTP 500) for this prompt. */
@@ -89,6 +95,8 @@ export function failsFor(prompt) {
 /** Delay between streamed pieces (ms). */
 export function pace(prompt) {
   if (prompt.includes('[long]')) return 8;
+  // Slow enough that the thinking is seen live before the answer starts.
+  if (prompt.includes('[think]')) return 90;
   return prompt.includes('[slow]') ? 60 : 15;
 }
 

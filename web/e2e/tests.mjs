@@ -688,17 +688,54 @@ export const tests = [
     },
   },
   {
-    name: 'a reasoning model shows its thinking apart from the answer',
+    name: 'a reasoning model shows its thinking live, then folded above the answer, and copy leaves it out',
     chat: true,
     async run(ctx) {
       const { page } = await ctx.signedIn();
       await send(page, '[think] hi');
+      const live = page.locator('article.assistant').last();
+      const thinking = live.getByRole('button', { name: 'Thinking…' });
+      await expectVisible(thinking);
+      assert.equal(await thinking.getAttribute('aria-expanded'), 'true', 'the thinking is open while the model thinks');
+      await expectVisible(live.locator('.reasoning .markdown li').first());
+      await ctx.shot(page, 'reasoning-live');
+
       const reply = await lastReply(page);
-      assert.match(await reply.locator('.markdown').innerText(), /You said: hi/);
-      const toggle = reply.getByRole('button', { name: /Thinking/ });
-      await expectVisible(toggle);
-      await toggle.click();
-      await expectVisible(reply.getByText('Keep it to one sentence.'));
+      assert.match(await reply.locator('.body > .markdown').innerText(), /You said: hi/);
+      const folded = reply.getByRole('button', { name: /^Thought for \d+ s$/ });
+      await expectVisible(folded);
+      assert.equal(await folded.getAttribute('aria-expanded'), 'false', 'the thinking folds once the answer starts');
+      assert.equal(await reply.getByText('Keep it to one sentence.').count(), 0);
+      await folded.click();
+      await expectVisible(reply.locator('.reasoning strong', { hasText: 'Keep it to one sentence.' }));
+      await page.mouse.move(10, 10);
+      await ctx.shot(page, 'reasoning');
+
+      await page.evaluate(() => {
+        Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
+        window.__copied = [];
+        document.addEventListener('copy', (e) => window.__copied.push(String(e.target?.value ?? document.getSelection())));
+      });
+      await reply.hover();
+      await reply.getByRole('button', { name: 'Copy message' }).click();
+      await page.waitForFunction(() => window.__copied.length > 0);
+      const copied = await page.evaluate(() => window.__copied[0]);
+      assert.match(copied, /You said: hi/);
+      assert.doesNotMatch(copied, /one sentence/, 'copying the message leaves the thinking out');
+      await reply.getByRole('button', { name: 'Copy the thinking' }).click();
+      await page.waitForFunction(() => window.__copied.length > 1);
+      assert.match(await page.evaluate(() => window.__copied[1]), /Keep it to one sentence/);
+
+      // Inline think tags read the same, and stay folded after a reload.
+      await send(page, '[think][tags] again');
+      const tagged = await lastReply(page);
+      await expectVisible(tagged.getByRole('button', { name: /^Thought for \d+ s$/ }));
+      assert.doesNotMatch(await tagged.innerText(), /think>/);
+      await page.reload();
+      const reloaded = await lastReply(page);
+      await expectVisible(reloaded.getByRole('button', { name: /^Thought for \d+ s$/ }));
+      assert.match(await reloaded.locator('.body > .markdown').innerText(), /You said: again/);
+      assert.deepEqual(page.problems, []);
       await page.context().close();
     },
   },

@@ -2,7 +2,7 @@
 // /v1/chat/completions, streaming or not) for end-to-end tests of the real
 // binary. Listens on 127.0.0.1 only.
 import { createServer } from 'node:http';
-import { failsFor, pace, pieces, reasoningFor, replyFor } from './replies.mjs';
+import { failsFor, pace, pieces, reasoningFor, replyFor, thinksInTags } from './replies.mjs';
 
 export function startUpstream() {
   const server = createServer(async (req, res) => {
@@ -39,14 +39,15 @@ export function startUpstream() {
     let closed = false;
     req.on('close', () => (closed = true));
     res.on('close', () => (closed = true));
-    for (const piece of pieces(reasoningFor(prompt))) {
+    const thinking = reasoningFor(prompt);
+    // Thinking either in its own delta field or inline in think tags, as
+    // different model servers send it.
+    const deltas = thinksInTags(prompt)
+      ? pieces((thinking ? `<think>\n${thinking}\n</think>\n\n` : '') + text).map((content) => ({ content }))
+      : [...pieces(thinking).map((reasoning_content) => ({ reasoning_content })), ...pieces(text).map((content) => ({ content }))];
+    for (const delta of deltas) {
       if (closed) return;
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model, choices: [{ index: 0, delta: { reasoning_content: piece }, finish_reason: null }] })}\n\n`);
-      await new Promise((r) => setTimeout(r, pace(prompt)));
-    }
-    for (const piece of pieces(text)) {
-      if (closed) return;
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`);
       await new Promise((r) => setTimeout(r, pace(prompt)));
     }
     res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 } })}\n\n`);

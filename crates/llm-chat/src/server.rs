@@ -55,6 +55,7 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         llm.api_url.as_deref(),
         llm.model.as_deref(),
         llm.api_key.as_ref(),
+        llm.reasoning,
         llm.providers_file.as_deref(),
     )
     .map_err(CliError::Providers)?;

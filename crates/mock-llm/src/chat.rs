@@ -1,8 +1,9 @@
 //! The OpenAI-compatible routes: `/v1/models` and `/v1/chat/completions`.
 
 use crate::Options;
-use crate::directives::{self, Directives, Fault};
+use crate::directives::{self, Fault};
 use crate::recorder::Recorder;
+use crate::reply::{Piece, reply_pieces};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -92,16 +93,6 @@ fn last_user_text(body: &Value) -> String {
         .to_owned()
 }
 
-/// The reply, as the tokens it is streamed in.
-fn reply_tokens(directives: &Directives, default_len: usize) -> Vec<String> {
-    if let Some(text) = &directives.echo {
-        return text.chars().map(String::from).collect();
-    }
-    (0..directives.tokens.unwrap_or(default_len))
-        .map(|i| format!("w{i} "))
-        .collect()
-}
-
 async fn completions(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     if !authorized(&state, &headers) {
         return openai_error(StatusCode::UNAUTHORIZED, "invalid api key");
@@ -143,7 +134,8 @@ async fn completions(State(state): State<Shared>, headers: HeaderMap, body: Byte
     if !first.is_zero() {
         tokio::time::sleep(first).await;
     }
-    let tokens = reply_tokens(&directives, state.options.tokens);
+    let (pieces, counts) = reply_pieces(&directives, state.options.tokens);
+    let reasoning = directives.thinking.is_some();
     let prompt_tokens = body["messages"]
         .as_array()
         .map(|m| {
@@ -154,10 +146,15 @@ async fn completions(State(state): State<Shared>, headers: HeaderMap, body: Byte
         .unwrap_or(0);
 
     if body["stream"] != true {
+        let mut message = json!({"role": "assistant", "content": ""});
+        for piece in &pieces {
+            let text = format!("{}{}", message[piece.field].as_str().unwrap_or_default(), piece.text);
+            message[piece.field] = json!(text);
+        }
         return Json(json!({
             "id": "chatcmpl-mock", "object": "chat.completion", "created": 0, "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": tokens.concat()}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": tokens.len(), "total_tokens": prompt_tokens + tokens.len()}
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": counts.usage(prompt_tokens, reasoning)
         }))
         .into_response();
     }
@@ -168,22 +165,25 @@ async fn completions(State(state): State<Shared>, headers: HeaderMap, body: Byte
     };
     stream_reply(StreamPlan {
         model,
-        tokens,
+        pieces,
         delay,
         fault: directives.fault,
         fault_after: directives.after,
-        usage: include_usage.then_some(prompt_tokens),
+        usage: include_usage.then(|| counts.usage(prompt_tokens, reasoning)),
+        bytewise: directives.bytewise,
     })
 }
 
 struct StreamPlan {
     model: String,
-    tokens: Vec<String>,
+    pieces: Vec<Piece>,
     delay: Duration,
     fault: Option<Fault>,
     fault_after: Option<usize>,
-    /// Prompt tokens to report in a final usage chunk, when asked for.
-    usage: Option<usize>,
+    /// The final usage chunk's `usage`, when asked for.
+    usage: Option<Value>,
+    /// Write every chunk one byte at a time.
+    bytewise: bool,
 }
 
 enum Step {
@@ -202,13 +202,14 @@ fn chunk(model: &str, delta: Value, finish: Option<&str>) -> Bytes {
 }
 
 fn stream_reply(plan: StreamPlan) -> Response {
+    let bytewise = plan.bytewise;
     let plan = Arc::new(plan);
-    let fault_at = plan.fault_after.unwrap_or(plan.tokens.len() / 2);
+    let fault_at = plan.fault_after.unwrap_or(plan.pieces.len() / 2);
     let events = stream::unfold(Step::Token(0), move |step| {
         let plan = plan.clone();
         async move {
             match step {
-                Step::Token(i) if i < plan.tokens.len() => {
+                Step::Token(i) if i < plan.pieces.len() => {
                     if i == fault_at {
                         match plan.fault {
                             Some(Fault::Close) => {
@@ -231,21 +232,20 @@ fn stream_reply(plan: StreamPlan) -> Response {
                     if i > 0 && !plan.delay.is_zero() {
                         tokio::time::sleep(plan.delay).await;
                     }
-                    let delta = if i == 0 {
-                        json!({"role": "assistant", "content": plan.tokens[i]})
-                    } else {
-                        json!({"content": plan.tokens[i]})
-                    };
+                    let piece = &plan.pieces[i];
+                    let mut delta = json!({ piece.field: piece.text });
+                    if i == 0 {
+                        delta["role"] = json!("assistant");
+                    }
                     Some((Ok(chunk(&plan.model, delta, None)), Step::Token(i + 1)))
                 }
                 Step::Token(_) => Some((Ok(chunk(&plan.model, json!({}), Some("stop"))), Step::Usage)),
-                Step::Usage => match plan.usage {
-                    Some(prompt) => {
-                        let completion = plan.tokens.len();
+                Step::Usage => match &plan.usage {
+                    Some(usage) => {
                         let data = json!({
                             "id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 0, "model": plan.model,
                             "choices": [],
-                            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+                            "usage": usage
                         });
                         Some((Ok(Bytes::from(format!("data: {data}\n\n"))), Step::Done))
                     }
@@ -256,9 +256,24 @@ fn stream_reply(plan: StreamPlan) -> Response {
             }
         }
     });
+    let body = if bytewise {
+        Body::from_stream(
+            events
+                .flat_map(|chunk| {
+                    let bytes: Vec<Result<Bytes, std::io::Error>> = match chunk {
+                        Ok(bytes) => (0..bytes.len()).map(|i| Ok(bytes.slice(i..=i))).collect(),
+                        Err(err) => vec![Err(err)],
+                    };
+                    stream::iter(bytes)
+                })
+                .boxed(),
+        )
+    } else {
+        Body::from_stream(events.boxed())
+    };
     Response::builder()
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
-        .body(Body::from_stream(events.boxed()))
+        .body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }

@@ -14,6 +14,9 @@
 //! | `fault=malformed` | send a chunk that is not JSON after `after` tokens |
 //! | `fault=stall` | stop sending (but keep the connection) after `after` tokens |
 //! | `fault=trickle` | 1.5 s between tokens |
+//! | `reasoning=reasoning_content\|reasoning\|tags\|unclosed` | think first: in that delta field, inside `<think>…</think>` at the start of the content, or in a `<think>` never closed (then no answer) |
+//! | `thoughts=N` | thinking length in tokens (default 5), reported as `completion_tokens_details.reasoning_tokens` |
+//! | `bytewise` | one character per chunk, and every chunk written one byte at a time (cuts inside tags and inside UTF-8 sequences) |
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -23,6 +26,19 @@ pub enum Fault {
     Malformed,
     Stall,
     Trickle,
+}
+
+/// Where the thinking of a reasoning reply goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thinking {
+    /// The `reasoning_content` delta field (DeepSeek, vLLM).
+    ReasoningContent,
+    /// The `reasoning` delta field (some other servers).
+    Reasoning,
+    /// `<think>…</think>` at the start of the content.
+    Tags,
+    /// `<think>` at the start of the content, never closed.
+    Unclosed,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,6 +51,9 @@ pub struct Directives {
     pub after: Option<usize>,
     pub retry_after: Option<u64>,
     pub fail_times: Option<usize>,
+    pub thinking: Option<Thinking>,
+    pub thoughts: Option<usize>,
+    pub bytewise: bool,
 }
 
 pub fn parse(message: &str) -> Directives {
@@ -55,6 +74,17 @@ pub fn parse(message: &str) -> Directives {
             "after" => found.after = value.parse().ok(),
             "retry_after" => found.retry_after = value.parse().ok(),
             "fail_times" => found.fail_times = value.parse().ok(),
+            "thoughts" => found.thoughts = value.parse().ok(),
+            "bytewise" => found.bytewise = true,
+            "reasoning" => {
+                found.thinking = match value {
+                    "reasoning_content" => Some(Thinking::ReasoningContent),
+                    "reasoning" => Some(Thinking::Reasoning),
+                    "tags" => Some(Thinking::Tags),
+                    "unclosed" => Some(Thinking::Unclosed),
+                    _ => None,
+                }
+            }
             "echo" => found.echo = Some(rest[end + 2..].trim_start().to_owned()),
             "fault" => {
                 found.fault = match value {
@@ -89,5 +119,9 @@ mod tests {
             Some(Fault::Status(429))
         );
         assert_eq!(parse("[[mock echo]] <b>hi</b>").echo.as_deref(), Some("<b>hi</b>"));
+        let d = parse("[[mock reasoning=tags thoughts=3 bytewise]]");
+        assert_eq!(d.thinking, Some(Thinking::Tags));
+        assert_eq!(d.thoughts, Some(3));
+        assert!(d.bytewise);
     }
 }

@@ -4,12 +4,14 @@
 //! not, with a usage chunk when asked), records what it received at
 //! `GET /_mock/requests`, and obeys directives written into the last user
 //! message, e.g. `[[mock tokens=50 first=200 delay=10 fault=close after=5]]`
+//! or `[[mock reasoning=tags thoughts=8]]`
 //! (see `directives`). It only ever listens where it is told (127.0.0.1 by
 //! default). Tests start it in-process with [`spawn`]; benchmarks run the binary.
 
 mod chat;
 pub mod directives;
 mod recorder;
+mod reply;
 
 use clap::Parser;
 use std::net::SocketAddr;

@@ -6,7 +6,7 @@ let clock = 0;
 function msg(id: string, parent: string | null, role: Message['role'] = 'user'): Message {
   clock += 1;
   return {
-    id, conversation_id: 'c', parent_id: parent, role, content: id, reasoning: null, model: null,
+    id, conversation_id: 'c', parent_id: parent, role, content: id, reasoning: null, reasoning_ms: null, model: null,
     status: 'done', error: null, usage: null, generation_id: null, created_at: clock, updated_at: clock,
   };
 }

@@ -2,7 +2,7 @@
 //! the chosen message, leaving out the oldest turns when it would exceed the
 //! token budget, so a long conversation never fails for length.
 
-use crate::llm::ChatTurn;
+use crate::llm::{ChatTurn, ThinkTags};
 use crate::store::{Message, MessageRole};
 use std::collections::HashMap;
 
@@ -35,8 +35,9 @@ pub fn estimate_tokens(text: &str) -> usize {
 }
 
 /// The turns to send: system prompt first, then as many of the newest turns of
-/// `path` as fit in `budget`; the last turn is always sent. Thinking
-/// (`reasoning`) and empty replies are never sent.
+/// `path` as fit in `budget`; the last turn is always sent. Thinking is never
+/// sent: not `reasoning`, nor think tags left in replies stored before they
+/// were split off; nor are empty replies.
 pub fn build_context(system_prompt: Option<&str>, path: &[&Message], budget: usize) -> Vec<ChatTurn> {
     let system = system_prompt.filter(|p| !p.trim().is_empty()).map(|prompt| ChatTurn {
         role: "system",
@@ -45,23 +46,20 @@ pub fn build_context(system_prompt: Option<&str>, path: &[&Message], budget: usi
     let mut remaining = budget.saturating_sub(system.as_ref().map_or(0, |s| estimate_tokens(&s.content)));
     let mut turns: Vec<ChatTurn> = Vec::new();
     for message in path.iter().rev() {
-        if message.content.is_empty() {
+        let (role, content) = match message.role {
+            MessageRole::User => ("user", message.content.clone()),
+            MessageRole::Assistant => ("assistant", ThinkTags::split(&message.content).answer),
+            MessageRole::System => ("system", message.content.clone()),
+        };
+        if content.is_empty() {
             continue;
         }
-        let role = match message.role {
-            MessageRole::User => "user",
-            MessageRole::Assistant => "assistant",
-            MessageRole::System => "system",
-        };
-        let cost = estimate_tokens(&message.content);
+        let cost = estimate_tokens(&content);
         if cost > remaining && !turns.is_empty() {
             break;
         }
         remaining = remaining.saturating_sub(cost);
-        turns.push(ChatTurn {
-            role,
-            content: message.content.clone(),
-        });
+        turns.push(ChatTurn { role, content });
     }
     // A context must not open with the model's own words.
     while turns.len() > 1 && turns.last().is_some_and(|t| t.role == "assistant") {
@@ -91,6 +89,8 @@ mod tests {
             error_message: None,
             prompt_tokens: None,
             completion_tokens: None,
+            reasoning_tokens: None,
+            reasoning_ms: None,
             generation_id: None,
             finish_reason: None,
             created_at: 0,
@@ -127,6 +127,28 @@ mod tests {
         assert_eq!(roles, ["system", "user"]);
         assert_eq!(trimmed[1].content, "latest");
         assert!(all.iter().all(|t| !t.content.contains("secret")));
+    }
+
+    #[test]
+    fn think_tags_stored_in_old_replies_are_left_out() {
+        let messages = vec![
+            message("u1", None, MessageRole::User, "<think>a user may write this</think>"),
+            message(
+                "a1",
+                Some("u1"),
+                MessageRole::Assistant,
+                "<think>old thoughts</think>\n\nold answer",
+            ),
+            message("u2", Some("a1"), MessageRole::User, "q2"),
+            message("a2", Some("u2"), MessageRole::Assistant, "<think>never finished"),
+            message("u3", Some("a2"), MessageRole::User, "q3"),
+        ];
+        let turns = build_context(None, &branch(&messages, "u3"), 10_000);
+        let contents: Vec<&str> = turns.iter().map(|t| t.content.as_str()).collect();
+        assert_eq!(
+            contents,
+            ["<think>a user may write this</think>", "old answer", "q2", "q3"]
+        );
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub struct MessageView {
     pub content: String,
     /// A reasoning model's thinking, apart from the answer.
     pub reasoning: Option<String>,
+    /// How long the model thought, in milliseconds (from its first thought
+    /// to the first word of the answer).
+    pub reasoning_ms: Option<i64>,
     pub model: Option<String>,
     pub status: MessageStatus,
     pub error: Option<ErrorView>,
@@ -74,7 +77,7 @@ impl From<Message> for MessageView {
         let usage = (m.prompt_tokens.is_some() || m.completion_tokens.is_some()).then_some(Usage {
             prompt_tokens: m.prompt_tokens,
             completion_tokens: m.completion_tokens,
-            reasoning_tokens: None,
+            reasoning_tokens: m.reasoning_tokens,
         });
         let error = match (m.error_code, m.error_message) {
             (Some(code), Some(message)) => Some(ErrorView { code, message }),
@@ -87,6 +90,7 @@ impl From<Message> for MessageView {
             role: m.role,
             content: m.content,
             reasoning: m.reasoning,
+            reasoning_ms: m.reasoning_ms,
             model: m.model,
             status: m.status,
             error,

@@ -57,6 +57,8 @@ pub struct LlmSettings {
     pub api_url: Option<String>,
     pub model: Option<String>,
     pub api_key: Option<Secret>,
+    /// `LLM_REASONING`: where the default provider's models put their thinking.
+    pub reasoning: crate::llm::ReasoningMode,
     /// `LLM_PROVIDERS_FILE`: more providers (TOML or JSON).
     pub providers_file: Option<PathBuf>,
     /// `LLM_CONNECT_TIMEOUT_SECS`
@@ -241,6 +243,16 @@ impl Config {
             api_url,
             model: get("LLM_MODEL"),
             api_key: get("LLM_API_KEY").map(Secret::new),
+            reasoning: match get("LLM_REASONING") {
+                None => crate::llm::ReasoningMode::Auto,
+                Some(raw) => crate::llm::ReasoningMode::parse(&raw).map_err(|problem| ConfigError {
+                    variable: "LLM_REASONING",
+                    value: raw,
+                    problem: format!(
+                        "{problem} (auto finds both forms of a model's thinking; off shows the reply as it comes)"
+                    ),
+                })?,
+            },
             providers_file: get("LLM_PROVIDERS_FILE").map(PathBuf::from),
             connect_timeout: secs("LLM_CONNECT_TIMEOUT_SECS", 10)?,
             first_token_timeout: secs("LLM_FIRST_TOKEN_TIMEOUT_SECS", 300)?,

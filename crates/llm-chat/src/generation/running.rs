@@ -5,6 +5,7 @@ use super::event::{EventKind, GenEvent, TextData};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -13,6 +14,10 @@ struct Log {
     events: Vec<Arc<GenEvent>>,
     content: String,
     reasoning: String,
+    /// When the first piece of thinking arrived.
+    thinking_since: Option<Instant>,
+    /// From the first piece of thinking to the first piece of the answer.
+    thought_for: Option<Duration>,
     /// Text changed since the persister last saved it.
     dirty: bool,
     finished: bool,
@@ -64,13 +69,23 @@ impl Generation {
     }
 
     pub fn push_delta(&self, text: &str) {
-        self.log().content.push_str(text);
+        {
+            let mut log = self.log();
+            log.content.push_str(text);
+            if let (Some(since), None) = (log.thinking_since, log.thought_for) {
+                log.thought_for = Some(since.elapsed());
+            }
+        }
         self.mark_dirty();
         self.push(EventKind::Delta, &TextData { text });
     }
 
     pub fn push_reasoning(&self, text: &str) {
-        self.log().reasoning.push_str(text);
+        {
+            let mut log = self.log();
+            log.reasoning.push_str(text);
+            log.thinking_since.get_or_insert_with(Instant::now);
+        }
         self.mark_dirty();
         self.push(EventKind::Reasoning, &TextData { text });
     }
@@ -88,6 +103,14 @@ impl Generation {
     pub fn text(&self) -> (String, String) {
         let log = self.log();
         (log.content.clone(), log.reasoning.clone())
+    }
+
+    /// How long the model thought: until the answer began, or until now
+    /// when it never did. `None` for a reply without thinking.
+    pub fn thought_for(&self) -> Option<Duration> {
+        let log = self.log();
+        log.thought_for
+            .or_else(|| log.thinking_since.map(|since| since.elapsed()))
     }
 
     /// The text if it changed since the last call, for periodic saving.

@@ -88,6 +88,9 @@ pub async fn run(manager: Arc<GenerationManager>, generation: Arc<Generation>, m
         push_title(&generation, &title);
     }
     let (content, reasoning) = generation.text();
+    let reasoning_ms = generation
+        .thought_for()
+        .map(|took| i64::try_from(took.as_millis()).unwrap_or(i64::MAX));
     let (status, finish_reason, error) = match &outcome {
         Outcome::Finished(reason) => (MessageStatus::Done, reason.clone(), None),
         Outcome::Cancelled => (MessageStatus::Cancelled, "cancelled".to_owned(), None),
@@ -110,6 +113,8 @@ pub async fn run(manager: Arc<GenerationManager>, generation: Arc<Generation>, m
             error_message: error_message.as_deref(),
             prompt_tokens: usage.prompt_tokens,
             completion_tokens: usage.completion_tokens,
+            reasoning_tokens: usage.reasoning_tokens,
+            reasoning_ms,
             finish_reason: Some(&finish_reason),
         })
         .await;

@@ -3,6 +3,7 @@
 //! between tokens, and retries only before anything has been received.
 
 use super::providers::Route;
+use super::reasoning;
 use super::{ChatTurn, LlmError, SamplingParams, StreamEvent, Usage};
 use eventsource_stream::Eventsource;
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -56,7 +57,7 @@ impl UpstreamClient {
             .await
             .map_err(|_| LlmError::FirstTokenTimeout(self.timeouts.first_token))??;
         let first_deadline = started + self.timeouts.first_token;
-        Ok(read_stream(response, first_deadline, self.timeouts)
+        let events = read_stream(response, first_deadline, self.timeouts)
             .flat_map(|batch| {
                 let items: Vec<Result<StreamEvent, LlmError>> = match batch {
                     Ok(chunk) => chunk.events.into_iter().map(Ok).collect(),
@@ -64,7 +65,8 @@ impl UpstreamClient {
                 };
                 stream::iter(items)
             })
-            .boxed())
+            .boxed();
+        Ok(reasoning::separate(events, route.reasoning))
     }
 
     /// Starts a streamed completion from a request body prepared by the caller
@@ -111,7 +113,7 @@ impl UpstreamClient {
         Ok((value, usage))
     }
 
-    /// A complete answer in one response (used for titles).
+    /// A complete answer in one response (used for titles), without its thinking.
     pub async fn complete(
         &self,
         route: &Route,
@@ -126,10 +128,8 @@ impl UpstreamClient {
                 .json()
                 .await
                 .map_err(|err| LlmError::Malformed(err.to_string()))?;
-            Ok(value["choices"][0]["message"]["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned())
+            let content = value["choices"][0]["message"]["content"].as_str().unwrap_or_default();
+            Ok(reasoning::answer_only(content, route.reasoning))
         };
         tokio::time::timeout(timeout, answer)
             .await
@@ -464,6 +464,19 @@ mod tests {
                 }),
             ]
         );
+        let thinking = parse_chunk(
+            r#"{"choices":[{"delta":{"reasoning":"hm"}}],"usage":{"prompt_tokens":3,"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":7}}}"#,
+        )
+        .unwrap()
+        .events;
+        assert_eq!(thinking[0], StreamEvent::Reasoning("hm".into()));
+        assert!(matches!(
+            thinking[1],
+            StreamEvent::Usage(Usage {
+                reasoning_tokens: Some(7),
+                ..
+            })
+        ));
         assert!(matches!(parse_chunk("{oops"), Err(LlmError::Malformed(_))));
         assert!(matches!(
             parse_chunk(r#"{"error":{"message":"overloaded"}}"#),

@@ -6,6 +6,7 @@ mod demo;
 mod error;
 mod inspect;
 mod providers;
+mod reasoning;
 mod tls;
 
 pub use client::{ClientTimeouts, RawChunk, UpstreamClient};
@@ -15,6 +16,7 @@ pub use inspect::{ProbeReport, ProviderView, probe};
 pub use providers::{
     ModelInfo, ProviderConfig, ProviderError, ProviderRegistry, Route, load_providers, normalize_base_url,
 };
+pub use reasoning::{ReasoningMode, ThinkTags};
 pub use tls::http_client_builder;
 
 use serde::Serialize;
@@ -42,7 +44,7 @@ pub struct SamplingParams {
 pub struct Usage {
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
-    /// Part of the completion a reasoning model spent thinking.
+    /// The part of `completion_tokens` spent thinking, when the upstream says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<i64>,
 }

@@ -4,7 +4,7 @@
 //! models, or they are discovered from its `/models`. With none configured,
 //! the built-in `demo` model is offered instead.
 
-use super::{DEMO_MODEL, UpstreamClient};
+use super::{DEMO_MODEL, ReasoningMode, UpstreamClient};
 use crate::config::Secret;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -19,6 +19,8 @@ pub struct ProviderConfig {
     pub api_key: Option<Secret>,
     /// Fixed list; `None` means discover through `/models`.
     pub models: Option<Vec<String>>,
+    /// Where its models put their thinking.
+    pub reasoning: ReasoningMode,
 }
 
 /// Where requests for one model go.
@@ -28,6 +30,7 @@ pub struct Route {
     pub base_url: String,
     pub api_key: Option<Secret>,
     pub upstream_model: String,
+    pub reasoning: ReasoningMode,
 }
 
 /// A model users may pick.
@@ -89,13 +92,16 @@ struct ProviderEntry {
     /// Read the key from this environment variable instead of the file.
     api_key_env: Option<String>,
     models: Option<Vec<String>>,
+    #[serde(default)]
+    reasoning: ReasoningMode,
 }
 
-/// The providers from the seed variables and from `LLM_PROVIDERS_FILE`.
+/// The providers from the seed variables (with `LLM_REASONING`) and from `LLM_PROVIDERS_FILE`.
 pub fn load_providers(
     api_url: Option<&str>,
     model: Option<&str>,
     api_key: Option<&Secret>,
+    reasoning: ReasoningMode,
     file: Option<&Path>,
 ) -> Result<Vec<ProviderConfig>, ProviderError> {
     let mut providers = Vec::new();
@@ -110,6 +116,7 @@ pub fn load_providers(
             base_url,
             api_key: api_key.cloned(),
             models: model.map(|m| vec![m.to_owned()]),
+            reasoning,
         });
     }
     if let Some(path) = file {
@@ -145,6 +152,7 @@ pub fn load_providers(
                 base_url,
                 api_key,
                 models: entry.models,
+                reasoning: entry.reasoning,
             });
         }
     }
@@ -244,6 +252,7 @@ impl ProviderRegistry {
                         base_url: provider.base_url.clone(),
                         api_key: provider.api_key.clone(),
                         upstream_model: model,
+                        reasoning: provider.reasoning,
                     }),
                 });
             }
@@ -317,12 +326,30 @@ mod tests {
     }
 
     #[test]
+    fn each_provider_says_where_its_models_think() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("providers.toml");
+        let entry = |name: &str, extra: &str| {
+            format!("[[providers]]\nname = \"{name}\"\nbase_url = \"http://h/v1\"\n{extra}\n")
+        };
+        std::fs::write(&path, entry("r1", "reasoning = \"tags\"") + &entry("plain", "")).unwrap();
+        let providers = load_providers(Some("http://d/v1"), None, None, ReasoningMode::Off, Some(&path)).unwrap();
+        let modes: Vec<ReasoningMode> = providers.iter().map(|p| p.reasoning).collect();
+        assert_eq!(modes, [ReasoningMode::Off, ReasoningMode::Tags, ReasoningMode::Auto]);
+
+        std::fs::write(&path, entry("x", "reasoning = \"maybe\"")).unwrap();
+        let err = load_providers(None, None, None, ReasoningMode::Auto, Some(&path)).unwrap_err();
+        assert!(err.problem.contains("auto"), "{err}");
+    }
+
+    #[test]
     fn the_same_model_from_two_providers_gets_a_prefixed_id() {
         let provider = |name: &str| ProviderConfig {
             name: name.into(),
             base_url: "http://h/v1".into(),
             api_key: None,
             models: Some(vec!["qwen".into()]),
+            reasoning: ReasoningMode::Auto,
         };
         let registry = ProviderRegistry::new(vec![provider("a"), provider("b")]);
         let ids: Vec<String> = registry.models().into_iter().map(|m| m.id).collect();

@@ -96,6 +96,9 @@ pub struct Message {
     pub error_message: Option<String>,
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
+    pub reasoning_tokens: Option<i64>,
+    /// How long the thinking took, in milliseconds.
+    pub reasoning_ms: Option<i64>,
     pub generation_id: Option<String>,
     pub finish_reason: Option<String>,
     pub created_at: i64,
@@ -128,19 +131,21 @@ pub struct FinishedMessage<'a> {
     pub error_message: Option<&'a str>,
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
+    pub reasoning_tokens: Option<i64>,
+    pub reasoning_ms: Option<i64>,
     pub finish_reason: Option<&'a str>,
 }
 
 const INSERT: &str = "INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, generation_id, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
      RETURNING id, conversation_id, parent_id, role, content, reasoning, model, status, error_code, error_message, \
-     prompt_tokens, completion_tokens, generation_id, finish_reason, created_at, updated_at";
+     prompt_tokens, completion_tokens, reasoning_tokens, reasoning_ms, generation_id, finish_reason, created_at, updated_at";
 
 impl Store {
     /// Every message of a conversation, oldest first.
     pub async fn messages_of(&self, conversation_id: &str) -> Result<Vec<Message>, StoreError> {
         const SQL: &str = "SELECT id, conversation_id, parent_id, role, content, reasoning, model, status, error_code, error_message, \
-             prompt_tokens, completion_tokens, generation_id, finish_reason, created_at, updated_at \
+             prompt_tokens, completion_tokens, reasoning_tokens, reasoning_ms, generation_id, finish_reason, created_at, updated_at \
              FROM messages WHERE conversation_id = $1 ORDER BY created_at, id";
         let messages =
             on_pool!(self, pool => sqlx::query_as::<_, Message>(SQL).bind(conversation_id).fetch_all(pool).await)?;
@@ -150,7 +155,7 @@ impl Store {
     /// A message if its conversation belongs to `user_id`.
     pub async fn message(&self, id: &str, user_id: &str) -> Result<Message, StoreError> {
         const SQL: &str = "SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.reasoning, m.model, m.status, \
-             m.error_code, m.error_message, m.prompt_tokens, m.completion_tokens, m.generation_id, m.finish_reason, \
+             m.error_code, m.error_message, m.prompt_tokens, m.completion_tokens, m.reasoning_tokens, m.reasoning_ms, m.generation_id, m.finish_reason, \
              m.created_at, m.updated_at \
              FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1 AND c.user_id = $2";
         let message =
@@ -161,7 +166,7 @@ impl Store {
     /// A message by id alone, for callers that already checked its owner.
     pub async fn message_by_id(&self, id: &str) -> Result<Message, StoreError> {
         const SQL: &str = "SELECT id, conversation_id, parent_id, role, content, reasoning, model, status, error_code, error_message, \
-             prompt_tokens, completion_tokens, generation_id, finish_reason, created_at, updated_at FROM messages WHERE id = $1";
+             prompt_tokens, completion_tokens, reasoning_tokens, reasoning_ms, generation_id, finish_reason, created_at, updated_at FROM messages WHERE id = $1";
         let message = on_pool!(self, pool => sqlx::query_as::<_, Message>(SQL).bind(id).fetch_one(pool).await)?;
         Ok(message)
     }
@@ -169,7 +174,7 @@ impl Store {
     /// The assistant message a generation wrote, if its conversation belongs to `user_id`.
     pub async fn message_of_generation(&self, generation_id: &str, user_id: &str) -> Result<Message, StoreError> {
         const SQL: &str = "SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.reasoning, m.model, m.status, \
-             m.error_code, m.error_message, m.prompt_tokens, m.completion_tokens, m.generation_id, m.finish_reason, \
+             m.error_code, m.error_message, m.prompt_tokens, m.completion_tokens, m.reasoning_tokens, m.reasoning_ms, m.generation_id, m.finish_reason, \
              m.created_at, m.updated_at \
              FROM messages m JOIN conversations c ON c.id = m.conversation_id \
              WHERE m.generation_id = $1 AND c.user_id = $2";
@@ -257,9 +262,10 @@ impl Store {
     /// Writes the end state of a generation.
     pub async fn finish_message(&self, done: FinishedMessage<'_>) -> Result<Message, StoreError> {
         const SQL: &str = "UPDATE messages SET content = $2, reasoning = $3, status = $4, error_code = $5, error_message = $6, \
-             prompt_tokens = $7, completion_tokens = $8, finish_reason = $9, updated_at = $10 WHERE id = $1 \
+             prompt_tokens = $7, completion_tokens = $8, finish_reason = $9, updated_at = $10, reasoning_tokens = $11, \
+             reasoning_ms = $12 WHERE id = $1 \
              RETURNING id, conversation_id, parent_id, role, content, reasoning, model, status, error_code, error_message, \
-             prompt_tokens, completion_tokens, generation_id, finish_reason, created_at, updated_at";
+             prompt_tokens, completion_tokens, reasoning_tokens, reasoning_ms, generation_id, finish_reason, created_at, updated_at";
         let message = on_writer!(self, pool => sqlx::query_as::<_, Message>(SQL)
             .bind(done.id)
             .bind(done.content)
@@ -271,6 +277,8 @@ impl Store {
             .bind(done.completion_tokens)
             .bind(done.finish_reason)
             .bind(now_ms())
+            .bind(done.reasoning_tokens)
+            .bind(done.reasoning_ms)
             .fetch_one(pool)
             .await)?;
         Ok(message)

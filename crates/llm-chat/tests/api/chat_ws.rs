@@ -11,15 +11,15 @@ use tokio_tungstenite::tungstenite::Message;
 
 on_both_engines!(a_full_exchange_over_websocket_matches_the_sse_events);
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(server: &TestServer, token: &str) -> Socket {
+pub async fn connect(server: &TestServer, token: &str) -> Socket {
     let url = format!("{}/ws/chat?token={token}", server.base.replace("http://", "ws://"));
     tokio_tungstenite::connect_async(&url).await.unwrap().0
 }
 
 /// Frames until `done` or `error`, as events.
-async fn frames(socket: &mut Socket) -> Vec<Ev> {
+pub async fn frames(socket: &mut Socket) -> Vec<Ev> {
     let mut events = Vec::new();
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(20), socket.next())

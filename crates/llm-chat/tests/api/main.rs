@@ -20,6 +20,7 @@ mod chat_faults;
 mod chat_flow;
 mod chat_isolation;
 mod chat_options;
+mod chat_reasoning;
 mod chat_restart;
 mod chat_ws;
 mod deployment;

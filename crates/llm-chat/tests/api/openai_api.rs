@@ -163,3 +163,43 @@ async fn completions_are_answered_whole_and_streamed_and_counted(engine: Engine)
     assert!(row["day"].as_str().unwrap().len() == 10, "{row}");
     assert!(row.get("username").is_none());
 }
+
+/// A reasoning model's thinking reaches programs in the field the model
+/// server used, and stays out of the answer.
+#[tokio::test]
+async fn reasoning_passes_through_in_the_upstream_field() {
+    let mock = MockLlm::start().await;
+    let server = server_with(Engine::Sqlite, &mock, &[]).await;
+    let token = server.register("alice").await;
+    for field in ["reasoning_content", "reasoning"] {
+        let prompt = format!("[[mock reasoning={field} thoughts=3 tokens=2]] hi");
+        let data = stream(
+            &server,
+            &token,
+            &json!({"model": "mock-model", "messages": user(&prompt), "stream": true}),
+        )
+        .await;
+        let chunks: Vec<Value> = data[..data.len() - 1]
+            .iter()
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect();
+        let delta_text = |name: &str| -> String {
+            chunks
+                .iter()
+                .filter_map(|c| c["choices"][0]["delta"][name].as_str())
+                .collect()
+        };
+        assert!(!delta_text(field).is_empty(), "no {field} in {data:?}");
+        assert_eq!(delta_text("content"), mock_reply(2), "{field}");
+
+        let (status, whole) = complete(
+            &server,
+            &token,
+            &json!({"model": "mock-model", "messages": user(&prompt)}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{whole}");
+        assert_eq!(whole["choices"][0]["message"]["content"], mock_reply(2), "{field}");
+        assert!(whole["choices"][0]["message"][field].is_string(), "{whole}");
+    }
+}

@@ -139,6 +139,8 @@ export type MessageStatus = 'done' | 'streaming' | 'cancelled' | 'error' | 'inte
 export interface Usage {
   prompt_tokens: number | null;
   completion_tokens: number | null;
+  /** The part of `completion_tokens` spent thinking, when the model server reports it. */
+  reasoning_tokens?: number | null;
 }
 
 export interface Message {
@@ -148,6 +150,8 @@ export interface Message {
   role: 'user' | 'assistant' | 'system';
   content: string;
   reasoning: string | null;
+  /** How long the model thought, in milliseconds. */
+  reasoning_ms: number | null;
   model: string | null;
   status: MessageStatus;
   error: { code: string; message: string } | null;
@@ -204,5 +208,5 @@ export type StreamEvent =
   | { type: 'reasoning'; id: number | null; data: { text: string } }
   | { type: 'delta'; id: number | null; data: { text: string } }
   | { type: 'title'; id: number | null; data: { conversation_id?: string; title: string } }
-  | { type: 'done'; id: number | null; data: { finish_reason: string | null; usage: Usage | null } }
+  | { type: 'done'; id: number | null; data: { finish_reason: string | null; usage: Usage | null; reply?: Message | null } }
   | { type: 'error'; id: number | null; data: { code: string; message: string } };

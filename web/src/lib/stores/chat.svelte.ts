@@ -40,6 +40,8 @@ export class ChatStore {
 
   private handle: StreamHandle | null = null;
   private openToken = 0;
+  /** When the first thought of a reply arrived, by message id, to time the thinking. */
+  private thinkingSince = new Map<string, number>();
 
   constructor(
     private readonly client: ApiClient,
@@ -171,6 +173,7 @@ export class ChatStore {
       role: 'user',
       content,
       reasoning: null,
+      reasoning_ms: null,
       model: null,
       status: 'done',
       error: null,
@@ -357,6 +360,7 @@ export class ChatStore {
             role: 'assistant',
             content: '',
             reasoning: null,
+            reasoning_ms: null,
             model,
             status: 'streaming',
             error: null,
@@ -379,8 +383,16 @@ export class ChatStore {
           message.reasoning = null;
           context.replay = undefined;
         }
-        if (event.type === 'delta') message.content += event.data.text;
-        else message.reasoning = (message.reasoning ?? '') + event.data.text;
+        if (event.type === 'delta') {
+          const since = this.thinkingSince.get(message.id);
+          if (since !== undefined && message.reasoning && message.reasoning_ms == null) {
+            message.reasoning_ms = Date.now() - since;
+          }
+          message.content += event.data.text;
+        } else {
+          if (!this.thinkingSince.has(message.id)) this.thinkingSince.set(message.id, Date.now());
+          message.reasoning = (message.reasoning ?? '') + event.data.text;
+        }
         return;
       }
       case 'title': {
@@ -395,11 +407,15 @@ export class ChatStore {
         if (context.replay === message.id) context.replay = undefined;
         message.status = event.data.finish_reason === 'cancelled' ? 'cancelled' : 'done';
         if (event.data.usage) message.usage = event.data.usage;
+        // The server's timing counts from its own clock, unlike a replay's.
+        if (event.data.reply?.reasoning_ms != null) message.reasoning_ms = event.data.reply.reasoning_ms;
+        this.thinkingSince.delete(message.id);
         return;
       }
       case 'error': {
         const message = this.current(streaming);
         if (message) {
+          this.thinkingSince.delete(message.id);
           if (event.data.code === 'cancelled') message.status = 'cancelled';
           else {
             message.status = 'error';

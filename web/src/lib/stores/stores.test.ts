@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiClient, TOKEN_KEY } from '../api/client';
 import type { Conversation, Message } from '../api/types';
 import { AuthStore } from './auth.svelte';
@@ -42,7 +42,7 @@ function conversation(id: string, patch: Partial<Conversation> = {}): Conversati
 }
 
 function message(id: string, parent: string | null, role: Message['role'], content: string, patch: Partial<Message> = {}): Message {
-  return { id, conversation_id: 'c1', parent_id: parent, role, content, reasoning: null, model: 'demo', status: 'done', error: null, usage: null, generation_id: null, created_at: Number(id.replace(/\D/g, '')) || 1, updated_at: 1, ...patch };
+  return { id, conversation_id: 'c1', parent_id: parent, role, content, reasoning: null, reasoning_ms: null, model: 'demo', status: 'done', error: null, usage: null, generation_id: null, created_at: Number(id.replace(/\D/g, '')) || 1, updated_at: 1, ...patch };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -185,6 +185,51 @@ describe('chat store', () => {
     expect(reply.usage).toEqual({ prompt_tokens: 5, completion_tokens: 3 });
     expect(chat.conversation?.title).toBe('More');
     expect(chat.isStreaming).toBe(false);
+  });
+
+  it("keeps a reasoning model's thinking apart from the answer and times it", async () => {
+    let push: (name: string, id: number, data: unknown) => void = () => {};
+    let end: () => void = () => {};
+    let reads = 0;
+    const { chat } = setup({
+      // The re-read after the stream fails, so what shows is what the stream built.
+      'GET /api/conversations/c1': () =>
+        reads++ === 0
+          ? json(200, { conversation: conversation('c1'), messages: [u1, a2], current_leaf_id: 'a2' })
+          : json(503, { error: { code: 'database_unavailable', message: 'later' } }),
+      'POST /api/conversations/c1/messages': () => {
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            const encoder = new TextEncoder();
+            push = (name, id, data) => controller.enqueue(encoder.encode(`event: ${name}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`));
+            end = () => controller.close();
+          },
+        });
+        return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+      },
+    });
+    await chat.open('c1');
+    const sending = chat.send('Why?', 'demo');
+    await vi.waitFor(() => expect(chat.isStreaming).toBe(true));
+    await tick();
+    push('generation', 1, { generation_id: 'g1', message_id: 'a4', conversation_id: 'c1', model: 'r1' });
+    push('reasoning', 2, { text: 'Let me ' });
+    push('reasoning', 3, { text: 'think.' });
+    const reply = () => chat.messages.find((m) => m.id === 'a4');
+    await vi.waitFor(() => expect(reply()?.reasoning).toBe('Let me think.'));
+    expect(reply()?.content).toBe('');
+    expect(reply()?.reasoning_ms).toBeNull();
+    push('delta', 4, { text: 'Because.' });
+    await vi.waitFor(() => expect(reply()?.content).toBe('Because.'));
+    expect(reply()?.reasoning).toBe('Let me think.');
+    expect(typeof reply()?.reasoning_ms).toBe('number');
+    const stored = message('a4', 'u3', 'assistant', 'Because.', { reasoning: 'Let me think.', reasoning_ms: 12_000 });
+    push('done', 5, { finish_reason: 'stop', usage: { prompt_tokens: 3, completion_tokens: 9, reasoning_tokens: 6 }, reply: stored });
+    end();
+    await sending;
+    expect(reply()?.status).toBe('done');
+    expect(reply()?.reasoning_ms).toBe(12_000);
+    expect(reply()?.usage?.reasoning_tokens).toBe(6);
   });
 
   it('keeps the tree whole when the reply is announced before the stored question', async () => {
