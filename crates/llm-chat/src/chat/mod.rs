@@ -5,6 +5,7 @@
 pub mod context;
 mod followers;
 pub mod input;
+pub mod search;
 mod title;
 pub mod views;
 

@@ -11,6 +11,7 @@ mod generations;
 mod health;
 mod middleware;
 mod models;
+mod search;
 mod sse;
 mod ui;
 mod ws;
@@ -42,6 +43,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(models::router())
         .merge(conversations::router())
         .merge(generations::router())
+        .merge(search::router())
         .split_for_parts()
 }
 

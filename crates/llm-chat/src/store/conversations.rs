@@ -74,7 +74,7 @@ impl ListCursor {
 }
 
 /// `%…%` with the LIKE wildcards of the search text escaped.
-fn like_pattern(text: &str) -> String {
+pub(super) fn like_pattern(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{}%", escaped.to_lowercase())
 }

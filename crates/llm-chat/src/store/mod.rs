@@ -7,6 +7,7 @@ mod connect;
 mod conversations;
 mod error;
 mod messages;
+mod search;
 mod sessions;
 mod settings;
 mod snapshot;
@@ -16,6 +17,7 @@ pub use connect::DatabaseLocation;
 pub use conversations::{Conversation, ConversationQuery, ListCursor, NewConversation};
 pub use error::StoreError;
 pub use messages::{Exchange, FinishedMessage, Message, MessageRole, MessageStatus, NewExchange};
+pub use search::{MAX_CANDIDATES, SearchRow, SearchTerms, lower};
 pub use sessions::{NewSession, Session};
 pub use settings::SettingKey;
 pub use snapshot::SnapshotInfo;
@@ -103,6 +105,11 @@ impl Store {
                 found,
                 known: self.latest_known_version(),
             }),
+            Err(sqlx::migrate::MigrateError::ExecuteMigration(sqlx::Error::Database(db), _))
+                if db.message().contains("extension") =>
+            {
+                Err(StoreError::ExtensionRefused(db.message().to_owned()))
+            }
             Err(err) => Err(err.into()),
         }
     }

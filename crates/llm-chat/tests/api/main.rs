@@ -26,6 +26,7 @@ mod hygiene;
 mod nginx;
 mod ops_backup;
 mod ops_doctor;
+mod search;
 mod startup;
 mod store_contract;
 mod tokens;
