@@ -84,11 +84,13 @@ impl SearchRow {
     }
 }
 
+// `+d.user_id` keeps SQLite from driving the join by the user's documents and
+// probing the index once per document: the trigram index answers first.
 const SQLITE_INDEXED: &str = "SELECT d.conversation_id, d.message_id, c.title, c.archived, \
      COALESCE(m.content, c.title) AS body, m.role, COALESCE(m.created_at, c.updated_at) AS at \
      FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
      JOIN conversations c ON c.id = d.conversation_id LEFT JOIN messages m ON m.id = d.message_id \
-     WHERE search_fts MATCH $1 AND d.user_id = $2";
+     WHERE search_fts MATCH $1 AND +d.user_id = $2";
 const SQLITE_SCAN: &str = "SELECT d.conversation_id, d.message_id, c.title, c.archived, \
      COALESCE(m.content, c.title) AS body, m.role, COALESCE(m.created_at, c.updated_at) AS at \
      FROM search_docs d JOIN conversations c ON c.id = d.conversation_id LEFT JOIN messages m ON m.id = d.message_id \
