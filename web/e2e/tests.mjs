@@ -754,14 +754,14 @@ export const tests = [
         }
       }, token);
       await page.reload();
-      await expectVisible(page.locator('aside.sidebar li').first());
-      const first = await page.locator('aside.sidebar li').count();
+      await expectVisible(page.locator('aside.sidebar li:not(.hit-item)').first());
+      const first = await page.locator('aside.sidebar li:not(.hit-item)').count();
       assert.ok(first < 45, `the first page is not everything (${first})`);
-      for (let i = 0; i < 10 && (await page.locator('aside.sidebar li').count()) < 45; i++) {
+      for (let i = 0; i < 10 && (await page.locator('aside.sidebar li:not(.hit-item)').count()) < 45; i++) {
         await page.locator('aside.sidebar nav').evaluate((el) => el.scrollTo(0, el.scrollHeight));
         await page.waitForTimeout(300);
       }
-      assert.equal(await page.locator('aside.sidebar li').count(), 45);
+      assert.equal(await page.locator('aside.sidebar li:not(.hit-item)').count(), 45);
       await expectVisible(page.locator('aside.sidebar a[title="Topic 1"]'));
       await page.context().close();
     },
@@ -820,7 +820,7 @@ export const tests = [
         await send(page, text);
         await lastReply(page);
       }
-      const item = (title) => page.locator('aside.sidebar li', { hasText: title });
+      const item = (title) => page.locator('aside.sidebar li:not(.hit-item)', { hasText: title });
       await expectVisible(item('first topic'));
       await item('first topic').hover();
       await item('first topic').getByRole('button', { name: /Options/ }).click();
@@ -833,20 +833,20 @@ export const tests = [
       await page.getByRole('menuitem', { name: 'Pin' }).click();
       await expectVisible(page.locator('aside.sidebar section', { hasText: 'Pinned' }).getByText('Renamed topic'));
       await page.locator('#conversation-search').fill('second');
-      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li').length === 1);
+      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li:not(.hit-item)').length === 1);
       await expectVisible(item('second topic'));
       await page.locator('#conversation-search').fill('');
-      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li').length === 3);
+      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li:not(.hit-item)').length === 3);
       await item('third topic').hover();
       await item('third topic').getByRole('button', { name: /Options/ }).click();
       await page.getByRole('menuitem', { name: 'Archive' }).click();
-      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li').length === 2);
+      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li:not(.hit-item)').length === 2);
       await item('second topic').hover();
       await item('second topic').getByRole('button', { name: /Options/ }).click();
       await page.getByRole('menuitem', { name: 'Delete' }).click();
       await expectVisible(page.getByRole('heading', { name: 'Delete this conversation?' }));
       await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
-      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li').length === 1);
+      await page.waitForFunction(() => document.querySelectorAll('aside.sidebar li:not(.hit-item)').length === 1);
       await page.getByRole('button', { name: 'Show archived' }).click();
       await expectVisible(item('third topic'));
       await page.context().close();
@@ -900,6 +900,39 @@ export const tests = [
         return (await res.json()).conversation.system_prompt;
       }, id);
       assert.equal(saved, 'Answer briefly.');
+      await page.context().close();
+    },
+  },
+  {
+    name: 'the sidebar search finds words inside messages, in Chinese too, marks them as text, and opens the conversation at the message',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await send(page, '明天的天气预报怎么样 umbrella');
+      await lastReply(page);
+      await page.waitForURL(/\/c\//);
+      const weather = page.url().split('/c/')[1];
+      await page.getByRole('button', { name: 'New chat' }).first().click();
+      await send(page, '<img src=x onerror="window.__pwned=9"> 注入测试');
+      await lastReply(page);
+      await page.waitForURL(/\/c\//);
+
+      await page.locator('#conversation-search').fill('天气预报 UMBRELLA');
+      const hit = page.locator('a.hit', { hasText: 'You said' }).first();
+      await expectVisible(hit);
+      assert.deepEqual(await hit.locator('mark').allInnerTexts(), ['天气预报', 'umbrella']);
+      await ctx.shot(page, 'search-hits');
+      await hit.click();
+      await page.waitForURL((url) => url.pathname === `/c/${weather}`);
+      await expectVisible(page.locator('article.assistant', { hasText: 'You said: 明天的天气预报' }));
+
+      await page.locator('#conversation-search').fill('注入测试');
+      // The markup in the reply shows as text: no image element, no script run.
+      const hostile = page.locator('a.hit', { hasText: 'You said: <img src=x onerror=' }).first();
+      await expectVisible(hostile);
+      assert.ok((await hostile.locator('mark').allInnerTexts()).includes('注入测试'));
+      assert.equal(await page.locator('aside.sidebar img').count(), 0);
+      assert.equal(await page.evaluate(() => window.__pwned), undefined);
       await page.context().close();
     },
   },

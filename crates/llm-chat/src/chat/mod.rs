@@ -6,6 +6,7 @@ pub mod context;
 mod followers;
 pub mod input;
 pub mod model_policy;
+pub mod search;
 mod title;
 pub mod views;
 

@@ -15,6 +15,7 @@ mod keys;
 pub mod metrics;
 mod middleware;
 mod models;
+mod search;
 mod sse;
 mod ui;
 mod usage;
@@ -59,6 +60,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(usage::router())
         .merge(v1::router())
         .merge(metrics::router())
+        .merge(search::router())
         .split_for_parts()
 }
 

@@ -34,6 +34,12 @@ pub enum StoreError {
     /// Stored data that this build cannot read back.
     #[error("unreadable data in the database: {0}")]
     Corrupt(String),
+    /// PostgreSQL refused to create an extension a migration needs.
+    #[error(
+        "the database refused to create the PostgreSQL extension pg_trgm, which search needs ({0}). \
+         Fix: run once as a superuser in this database `CREATE EXTENSION pg_trgm;`, then start llm-chat again"
+    )]
+    ExtensionRefused(String),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]

@@ -9,6 +9,7 @@ mod conversations;
 mod error;
 mod limits;
 mod messages;
+mod search;
 mod sessions;
 mod settings;
 mod snapshot;
@@ -22,6 +23,7 @@ pub use conversations::{Conversation, ConversationQuery, ListCursor, NewConversa
 pub use error::StoreError;
 pub use limits::UserLimits;
 pub use messages::{Exchange, FinishedMessage, Message, MessageRole, MessageStatus, NewExchange};
+pub use search::{MAX_CANDIDATES, SearchRow, SearchTerms, lower};
 pub use sessions::{NewSession, Session};
 pub use settings::SettingKey;
 pub use snapshot::SnapshotInfo;
@@ -111,6 +113,11 @@ impl Store {
                 found,
                 known: self.latest_known_version(),
             }),
+            Err(sqlx::migrate::MigrateError::ExecuteMigration(sqlx::Error::Database(db), _))
+                if db.message().contains("extension") =>
+            {
+                Err(StoreError::ExtensionRefused(db.message().to_owned()))
+            }
             Err(err) => Err(err.into()),
         }
     }

@@ -34,6 +34,7 @@ mod openai_api;
 mod openai_sdk;
 mod ops_backup;
 mod ops_doctor;
+mod search;
 mod startup;
 mod store_contract;
 mod tokens;

@@ -21,6 +21,7 @@ import type {
   ProbeReport,
   Provider,
   Role,
+  SearchResults,
   ServerConfig,
   StreamEvent,
   TokenResponse,
@@ -204,6 +205,11 @@ export class ApiClient {
     if (query.archived !== undefined) params.set('archived', String(query.archived));
     const qs = params.toString();
     return this.request(`/api/conversations${qs ? `?${qs}` : ''}`);
+  }
+  /** Messages and titles containing every word of `q`, best first. */
+  search(q: string, limit = 20): Promise<SearchResults> {
+    const params = new URLSearchParams({ q, limit: String(limit) });
+    return this.request(`/api/search?${params.toString()}`);
   }
   createConversation(body: NewConversation): Promise<Conversation> {
     return this.request('/api/conversations', { method: 'POST', body });

@@ -134,6 +134,28 @@ export interface ConversationPage {
   next_cursor: string | null;
 }
 
+/** Part of a search snippet: plain text, `hit` where a search word matched. */
+export interface SnippetPart {
+  text: string;
+  hit: boolean;
+}
+
+export interface SearchHit {
+  conversation_id: string;
+  conversation_title: string;
+  archived: boolean;
+  /** `null` when the title matched. */
+  message_id: string | null;
+  role: 'system' | 'user' | 'assistant' | null;
+  snippet: SnippetPart[];
+  at: number;
+}
+
+export interface SearchResults {
+  items: SearchHit[];
+  next_cursor: string | null;
+}
+
 export type MessageStatus = 'done' | 'streaming' | 'cancelled' | 'error' | 'interrupted';
 
 export interface Usage {

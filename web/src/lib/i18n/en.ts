@@ -39,6 +39,8 @@ export const en = {
   'sidebar.hideArchived': 'Back to conversations',
   'sidebar.empty': 'No conversations yet.',
   'sidebar.noResults': 'Nothing matches “{q}”.',
+  'sidebar.inMessages': 'In messages',
+  'sidebar.untitled': 'Untitled',
   'sidebar.loadMore': 'Loading more…',
   'sidebar.open': 'Open sidebar',
   'sidebar.close': 'Close sidebar',

@@ -41,6 +41,8 @@ export const zhCN: Record<MessageKey, string> = {
   'sidebar.hideArchived': '返回对话列表',
   'sidebar.empty': '还没有对话。',
   'sidebar.noResults': '没有与“{q}”匹配的对话。',
+  'sidebar.inMessages': '消息中',
+  'sidebar.untitled': '未命名',
   'sidebar.loadMore': '正在加载更多…',
   'sidebar.open': '打开侧边栏',
   'sidebar.close': '关闭侧边栏',

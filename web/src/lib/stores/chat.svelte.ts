@@ -34,6 +34,8 @@ export class ChatStore {
   error = $state<ApiError | null>(null);
   streaming = $state<Streaming | null>(null);
   pending = $state<PendingSettings>({ model: null, system_prompt: null, params: {} });
+  /** A message to bring into view (a search hit), once it is loaded. */
+  focus = $state<string | null>(null);
 
   tree = $derived(buildTree(this.messages));
   path = $derived(pathTo(this.tree, this.leafId));
@@ -91,6 +93,7 @@ export class ChatStore {
       this.conversation = detail.conversation;
       this.messages = detail.messages;
       this.leafId = detail.current_leaf_id ?? detail.conversation.current_leaf_id;
+      this.showFocus();
       const live = this.path.find((m) => m.status === 'streaming' && m.generation_id);
       if (live) void this.attach(live);
     } catch (error) {
@@ -100,6 +103,18 @@ export class ChatStore {
     } finally {
       if (token === this.openToken) this.loading = false;
     }
+  }
+
+  /** Shows the branch holding `messageId` and scrolls to it (now, or when its conversation is loaded). */
+  reveal(messageId: string): void {
+    this.focus = messageId;
+    this.showFocus();
+  }
+
+  private showFocus(): void {
+    const id = this.focus;
+    if (!id || !this.tree.byId.has(id) || this.path.some((m) => m.id === id)) return;
+    this.leafId = deepestLeaf(this.tree, id);
   }
 
   /** Re-reads the open conversation from the server (after a stream ends). */

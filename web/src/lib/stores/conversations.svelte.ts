@@ -1,7 +1,8 @@
 // The sidebar's list: pages of conversations (pinned first, then newest
-// activity), searched by title, active or archived.
+// activity), searched by title, active or archived; and the messages a
+// search finds.
 import { api, ApiError, type ApiClient } from '../api/client';
-import type { Conversation, ConversationPatch } from '../api/types';
+import type { Conversation, ConversationPatch, SearchHit } from '../api/types';
 
 const PAGE = 30;
 
@@ -11,6 +12,8 @@ export class ConversationsStore {
   loading = $state(false);
   loaded = $state(false);
   query = $state('');
+  /** Messages and titles containing the words of `query`, best first. */
+  hits = $state<SearchHit[]>([]);
   archived = $state(false);
   /** Set when the server has no conversation API (404). */
   unavailable = $state(false);
@@ -31,6 +34,7 @@ export class ConversationsStore {
     this.loaded = false;
     this.loading = false;
     this.query = '';
+    this.hits = [];
     this.archived = false;
   }
 
@@ -86,9 +90,19 @@ export class ConversationsStore {
     }
   }
 
-  search(query: string): Promise<void> {
+  async search(query: string): Promise<void> {
     this.query = query;
-    return this.reload();
+    const words = query.trim();
+    const generation = this.generation + 1;
+    const hits = words
+      ? this.client.search(words).then(
+          (results) => results.items,
+          () => [],
+        )
+      : Promise.resolve([]);
+    await this.reload();
+    const found = await hits;
+    if (generation === this.generation) this.hits = found;
   }
 
   showArchived(archived: boolean): Promise<void> {

@@ -73,6 +73,22 @@ describe('conversations store', () => {
     expect(store.items.map((c) => c.id)).toEqual(['r']);
   });
 
+  it('a search also lists the messages it found; an empty search forgets them', async () => {
+    const hit = { conversation_id: 'c9', conversation_title: '天气', archived: false, message_id: 'm9', role: 'assistant', snippet: [{ text: '天气预报', hit: true }], at: 5 };
+    const server = fakeServer({
+      'GET /api/conversations?limit=30&q=%E5%A4%A9%E6%B0%94&archived=false': () => json(200, { items: [], next_cursor: null }),
+      'GET /api/search?q=%E5%A4%A9%E6%B0%94&limit=20': () => json(200, { items: [hit], next_cursor: null }),
+      'GET /api/conversations?limit=30&archived=false': () => json(200, { items: [conversation('a')], next_cursor: null }),
+    });
+    const store = new ConversationsStore(new ApiClient({ fetch: server.fetch, storage: memoryStorage() }));
+    await store.search('天气');
+    expect(store.items).toEqual([]);
+    expect(store.hits).toEqual([hit]);
+    await store.search('  ');
+    expect(store.hits).toEqual([]);
+    expect(store.items.map((c) => c.id)).toEqual(['a']);
+  });
+
   it('notices a server without the conversation API', async () => {
     const store = new ConversationsStore(new ApiClient({ fetch: fakeServer({}).fetch, storage: memoryStorage() }));
     await store.reload();
@@ -156,6 +172,17 @@ describe('chat store', () => {
     const list = new ConversationsStore(client);
     return { server, chat: new ChatStore(client, list), list };
   }
+
+  it('revealing a search hit on another branch shows that branch', async () => {
+    const other = message('a3', 'u1', 'assistant', 'Another answer');
+    store(other, a2);
+    const { chat } = setup();
+    await chat.open('c1');
+    expect(chat.path.map((m) => m.id)).toEqual(['u1', 'a2']);
+    chat.reveal('a3');
+    expect(chat.path.map((m) => m.id)).toEqual(['u1', 'a3']);
+    expect(chat.focus).toBe('a3');
+  });
 
   it('streams a reply into a new assistant message and follows it', async () => {
     const { chat, server } = setup({
