@@ -1,6 +1,7 @@
 //! One streamed reply, measured: time to the first text, and the gaps
-//! between pieces of text, either straight from the fake model server or
-//! through llm-chat's whole chat path.
+//! between pieces of text, straight from the fake model server, through
+//! llm-chat's whole chat path, or through its OpenAI-compatible API; and a
+//! held stream, which only needs to end well.
 
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
@@ -64,18 +65,19 @@ async fn measure(response: reqwest::Response, started: Instant, classify: impl F
     measured
 }
 
-pub async fn direct(client: &reqwest::Client, mock: &str, tokens: usize) -> Measured {
+/// A streamed OpenAI-style completion: straight from the fake model server,
+/// or through llm-chat's `/v1/chat/completions` (with `key`).
+pub async fn openai(client: &reqwest::Client, url: &str, key: Option<&str>, tokens: usize) -> Measured {
     let started = Instant::now();
     let body = json!({
         "model": "mock-model", "stream": true,
         "messages": [{"role": "user", "content": format!("bench [[mock tokens={tokens}]]")}]
     });
-    match client
-        .post(format!("{mock}/v1/chat/completions"))
-        .json(&body)
-        .send()
-        .await
-    {
+    let mut request = client.post(url).json(&body);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    match request.send().await {
         Ok(response) => {
             measure(response, started, |_, data| {
                 if data.trim() == "[DONE]" {
@@ -136,4 +138,47 @@ pub async fn through_chat(
             ..Measured::default()
         },
     }
+}
+
+/// Sends a message and follows the reply to its end without parsing each
+/// event (thousands of these run at once); `Ok` when it ended with `done`.
+pub async fn held(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    conversation: &str,
+    tokens: usize,
+    delay_ms: u64,
+) -> Result<(), String> {
+    let response = client
+        .post(format!("{base}/api/conversations/{conversation}/messages"))
+        .bearer_auth(token)
+        .header("accept", "text/event-stream")
+        .json(&json!({"content": format!("bench [[mock tokens={tokens} delay={delay_ms}]]")}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let mut body = response.bytes_stream();
+    // The end of the previous chunk, so an event name split across chunks is still seen.
+    let mut tail: Vec<u8> = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| e.to_string())?;
+        tail.extend_from_slice(&chunk);
+        if contains(&tail, b"event: done") || contains(&tail, b"event:done") {
+            return Ok(());
+        }
+        if contains(&tail, b"event: error") || contains(&tail, b"event:error") {
+            return Err(String::from_utf8_lossy(&tail).chars().take(300).collect());
+        }
+        let keep = tail.len().saturating_sub(16);
+        tail.drain(..keep);
+    }
+    Err("the stream closed before `done`".to_owned())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
