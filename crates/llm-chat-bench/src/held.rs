@@ -44,12 +44,20 @@ const GRACE: Duration = Duration::from_secs(30);
 pub async fn run(binary: &Path, out: &Path, args: &HeldArgs) -> Result<(), String> {
     let load = report::load_average();
     let open_files = limits::raise_open_files(1 << 20);
-    // llm-chat holds two sockets per stream (client and model server).
-    if open_files < (args.streams as u64) * 2 + 1000 {
+    // llm-chat holds two sockets per stream (client and model server); a
+    // machine whose hard limit is too low holds fewer streams, and says so.
+    let fits = usize::try_from(open_files.saturating_sub(1000) / 2).unwrap_or(usize::MAX);
+    let streams = args.streams.min(fits);
+    if streams == 0 {
         return Err(format!(
-            "the open-file limit is {open_files}, too low for {} streams; raise it (ulimit -n) or hold fewer",
-            args.streams
+            "the open-file limit is {open_files}, too low to hold any stream; raise it (ulimit -n)"
         ));
+    }
+    if streams < args.streams {
+        eprintln!(
+            "held: the open-file limit is {open_files} and cannot be raised here: holding {streams} streams instead of {}",
+            args.streams
+        );
     }
     let mock = mock_llm::spawn(mock_llm::Options::default())
         .await
@@ -57,21 +65,21 @@ pub async fn run(binary: &Path, out: &Path, args: &HeldArgs) -> Result<(), Strin
     let server = Server::start(binary, &format!("http://{mock}/v1"), &[]).await?;
     let client = api::client()?;
     let account = api::register(&client, &server.base, "bench").await?;
-    eprintln!("held: creating {} conversations…", args.streams);
-    let ids = api::conversations(&client, &server.base, &account.token, args.streams).await?;
+    eprintln!("held: creating {} conversations…", streams);
+    let ids = api::conversations(&client, &server.base, &account.token, streams).await?;
     let idle = memory(server.pid);
     // Every stream lasts until the last one has been held for `hold_s`.
     let lasting = Duration::from_secs(args.ramp_s + args.hold_s);
     let tokens = usize::try_from(lasting.as_millis() / u128::from(args.token_delay_ms.max(1))).unwrap_or(usize::MAX);
-    let spacing = Duration::from_secs(args.ramp_s).as_secs_f64() / args.streams.max(1) as f64;
+    let spacing = Duration::from_secs(args.ramp_s).as_secs_f64() / streams.max(1) as f64;
     eprintln!(
         "held: opening {} streams over {} s, {} tokens each, held together for {} s…",
-        args.streams, args.ramp_s, tokens, args.hold_s
+        streams, args.ramp_s, tokens, args.hold_s
     );
     let started = Instant::now();
     // Bounded in time: a machine too busy to keep up fails streams rather than running on.
     let deadline = started + lasting + GRACE;
-    let streams = ids.iter().enumerate().map(|(i, id)| {
+    let tasks = ids.iter().enumerate().map(|(i, id)| {
         let client = &client;
         let base = &server.base;
         let token = &account.token;
@@ -83,8 +91,8 @@ pub async fn run(binary: &Path, out: &Path, args: &HeldArgs) -> Result<(), Strin
                 .unwrap_or_else(|_| Err(format!("not finished {} s after its planned end", GRACE.as_secs())))
         }
     });
-    let all = futures_util::stream::iter(streams)
-        .buffer_unordered(args.streams.max(1))
+    let all = futures_util::stream::iter(tasks)
+        .buffer_unordered(streams.max(1))
         .collect::<Vec<_>>();
     let sampler = async {
         // Sample while every stream is open: after the ramp, until the hold ends.
@@ -104,12 +112,12 @@ pub async fn run(binary: &Path, out: &Path, args: &HeldArgs) -> Result<(), Strin
     let peak = memory(server.pid);
     server.stop().await;
     let held_rss = rss.iter().copied().fold(0.0, f64::max);
-    let per_stream_kib = (held_rss - idle.current_mib) * 1024.0 / args.streams.max(1) as f64;
+    let per_stream_kib = (held_rss - idle.current_mib) * 1024.0 / streams.max(1) as f64;
     let completed = results.len() - errors.len();
     let mut table = Table::new(
         format!(
             "held streams: {} streams, one token every {} ms, opened over {} s, held together {} s",
-            args.streams, args.token_delay_ms, args.ramp_s, args.hold_s
+            streams, args.token_delay_ms, args.ramp_s, args.hold_s
         ),
         &[
             "streams",
@@ -124,7 +132,7 @@ pub async fn run(binary: &Path, out: &Path, args: &HeldArgs) -> Result<(), Strin
         ],
     );
     table.row(vec![
-        args.streams.to_string(),
+        streams.to_string(),
         completed.to_string(),
         errors.len().to_string(),
         format!("{:.1}", idle.current_mib),
@@ -135,14 +143,15 @@ pub async fn run(binary: &Path, out: &Path, args: &HeldArgs) -> Result<(), Strin
         format!("{wall:.1}"),
     ]);
     let data = json!({
-        "streams": args.streams,
+        "streams": streams,
+        "streams_asked": args.streams,
         "ramp_s": args.ramp_s,
         "hold_s": args.hold_s,
         "token_delay_ms": args.token_delay_ms,
         "tokens_per_stream": tokens,
         "completed": completed,
         "errors": errors.len(),
-        "first_error": errors.first(),
+        "errors_by_kind": errors_by_kind(&errors),
         "rss_idle_mib": idle.current_mib,
         "rss_held_max_mib": held_rss,
         "peak_rss_mib": peak.peak_mib,
@@ -152,4 +161,13 @@ pub async fn run(binary: &Path, out: &Path, args: &HeldArgs) -> Result<(), Strin
         "wall_s": wall,
     });
     report::write(out, "held", load, data, &[table])
+}
+
+/// How many streams failed for each reason (the message's first 120 characters).
+fn errors_by_kind(errors: &[&String]) -> std::collections::BTreeMap<String, usize> {
+    let mut kinds = std::collections::BTreeMap::new();
+    for error in errors {
+        *kinds.entry(error.chars().take(120).collect()).or_insert(0) += 1;
+    }
+    kinds
 }
