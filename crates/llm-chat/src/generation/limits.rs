@@ -1,15 +1,12 @@
 //! Per-user limits on new replies: how many may run at once and how many may
 //! start per minute. Counted in this process.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-const MINUTE: Duration = Duration::from_secs(60);
+use crate::usage::RateWindows;
+use std::time::Duration;
 
 pub struct StartLimits {
     per_minute: usize,
-    started: Mutex<HashMap<String, VecDeque<Instant>>>,
+    started: RateWindows,
 }
 
 /// Why a reply may not start now, and when to retry.
@@ -23,32 +20,18 @@ impl StartLimits {
     pub fn new(per_minute: usize) -> StartLimits {
         StartLimits {
             per_minute,
-            started: Mutex::new(HashMap::new()),
+            started: RateWindows::default(),
         }
     }
 
     /// Records a start for `user_id` unless the per-minute budget is spent.
     pub fn try_start(&self, user_id: &str) -> Result<(), LimitHit> {
-        let now = Instant::now();
-        let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
-        if started.len() > 10_000 {
-            started.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < MINUTE));
-        }
-        let times = started.entry(user_id.to_owned()).or_default();
-        while times.front().is_some_and(|t| now.duration_since(*t) >= MINUTE) {
-            times.pop_front();
-        }
-        if times.len() >= self.per_minute {
-            let oldest = times.front().copied().unwrap_or(now);
-            return Err(LimitHit::TooManyPerMinute {
+        self.started
+            .try_start(user_id, self.per_minute)
+            .map_err(|retry_after| LimitHit::TooManyPerMinute {
                 limit: self.per_minute,
-                retry_after: MINUTE
-                    .saturating_sub(now.duration_since(oldest))
-                    .max(Duration::from_secs(1)),
-            });
-        }
-        times.push_back(now);
-        Ok(())
+                retry_after,
+            })
     }
 }
 

@@ -6,7 +6,7 @@ mod window;
 
 use crate::store::{DAY_MS, Store, StoreError, UsageRow, UserLimits, now_ms};
 use std::time::Duration;
-use window::RateWindows;
+pub use window::RateWindows;
 
 /// Reports cover at most this many days.
 pub const MAX_DAYS: u32 = 366;
