@@ -4,6 +4,7 @@
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{AdminUser, CurrentUser, Json, Query};
+use crate::ops::clock::civil_from_days;
 use crate::store::{UsageRow, UserLimits};
 use crate::usage::Report;
 use axum::extract::{Path, State};
@@ -119,16 +120,7 @@ fn view(report: Report, with_user: bool) -> UsageReport {
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01, UTC).
 fn day_name(day: i64) -> String {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = civil_from_days(day);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

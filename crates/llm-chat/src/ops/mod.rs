@@ -3,7 +3,7 @@
 //! restores, the lock that keeps a restore and a server apart, and `doctor`.
 
 pub mod backup;
-mod clock;
+pub mod clock;
 pub mod doctor;
 pub mod lock;
 pub mod metrics;
