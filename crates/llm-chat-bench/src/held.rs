@@ -4,7 +4,7 @@
 
 use crate::api;
 use crate::limits;
-use crate::process::{CpuMeter, Server, memory};
+use crate::process::{CpuMeter, Server, fake_model, memory};
 use crate::report::{self, Table};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -59,10 +59,8 @@ pub async fn run(binary: &Path, out: &Path, args: &HeldArgs) -> Result<(), Strin
             args.streams
         );
     }
-    let mock = mock_llm::spawn(mock_llm::Options::default())
-        .await
-        .map_err(|e| format!("cannot start the fake model server: {e}"))?;
-    let server = Server::start(binary, &format!("http://{mock}/v1"), &[]).await?;
+    let mock = fake_model(mock_llm::Options::default()).await?;
+    let server = Server::start(binary, &format!("{mock}/v1"), &[]).await?;
     let client = api::client()?;
     let account = api::register(&client, &server.base, "bench").await?;
     eprintln!("held: creating {} conversations…", streams);

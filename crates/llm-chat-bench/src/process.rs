@@ -168,3 +168,12 @@ impl CpuMeter {
         cpu_seconds(self.pid) - self.cpu
     }
 }
+
+/// Starts the fake model server inside the harness; answers its base URL
+/// (`http://127.0.0.1:port`).
+pub async fn fake_model(options: mock_llm::Options) -> Result<String, String> {
+    let addr = mock_llm::spawn(options)
+        .await
+        .map_err(|e| format!("cannot start the fake model server: {e}"))?;
+    Ok(format!("http://{addr}"))
+}

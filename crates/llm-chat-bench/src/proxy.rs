@@ -6,7 +6,7 @@
 //! throughput, errors, and llm-chat's CPU and peak memory.
 
 use crate::api;
-use crate::process::{CpuMeter, Server, memory};
+use crate::process::{CpuMeter, Server, fake_model, memory};
 use crate::report::{self, Table, ms};
 use crate::stats::{Summary, summarize};
 use crate::streams::{self, Measured};
@@ -127,13 +127,11 @@ async fn has_openai_api(client: &reqwest::Client, base: &str, key: &str) -> bool
 
 pub async fn run(binary: &Path, out: &Path, args: &ProxyArgs) -> Result<(), String> {
     let load = report::load_average();
-    let mock = mock_llm::spawn(mock_llm::Options {
+    let mock = fake_model(mock_llm::Options {
         token_delay_ms: args.token_delay_ms,
         ..Default::default()
     })
-    .await
-    .map_err(|e| format!("cannot start the fake model server: {e}"))?;
-    let mock = format!("http://{mock}");
+    .await?;
     let server = Server::start(binary, &format!("{mock}/v1"), &[]).await?;
     let client = api::client()?;
     let account = api::register(&client, &server.base, "bench").await?;

@@ -1,7 +1,7 @@
 //! Scenario `start`: how fast llm-chat answers after exec, and how much
 //! memory it holds when idle; each run on a fresh database.
 
-use crate::process::{Server, memory};
+use crate::process::{Server, fake_model, memory};
 use crate::report::{self, Table, ms};
 use crate::stats::summarize;
 use serde_json::json;
@@ -26,13 +26,11 @@ impl StartArgs {
 
 pub async fn run(binary: &Path, out: &Path, args: &StartArgs) -> Result<(), String> {
     let load = report::load_average();
-    let mock = mock_llm::spawn(mock_llm::Options::default())
-        .await
-        .map_err(|e| format!("cannot start the fake model server: {e}"))?;
+    let mock = fake_model(mock_llm::Options::default()).await?;
     let mut ready = Vec::new();
     let mut idle = Vec::new();
     for run in 0..args.runs {
-        let server = Server::start(binary, &format!("http://{mock}/v1"), &[]).await?;
+        let server = Server::start(binary, &format!("{mock}/v1"), &[]).await?;
         tokio::time::sleep(Duration::from_secs(args.settle_s)).await;
         let rss = memory(server.pid).current_mib;
         eprintln!(

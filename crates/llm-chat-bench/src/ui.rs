@@ -3,7 +3,7 @@
 //! over 50 ms counted. A node script (web/bench/render.mjs, with the web UI's
 //! playwright-core) drives the browser against llm-chat started here.
 
-use crate::process::Server;
+use crate::process::{Server, fake_model};
 use crate::report::{self, Table};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -33,13 +33,12 @@ impl UiArgs {
 
 pub async fn run(binary: &Path, out: &Path, args: &UiArgs) -> Result<(), String> {
     let load = report::load_average();
-    let mock = mock_llm::spawn(mock_llm::Options {
+    let mock = fake_model(mock_llm::Options {
         token_delay_ms: args.token_delay_ms,
         ..Default::default()
     })
-    .await
-    .map_err(|e| format!("cannot start the fake model server: {e}"))?;
-    let server = Server::start(binary, &format!("http://{mock}/v1"), &[]).await?;
+    .await?;
+    let server = Server::start(binary, &format!("{mock}/v1"), &[]).await?;
     eprintln!("ui: rendering a {}-token reply in Chromium…", args.tokens);
     let output = tokio::process::Command::new("node")
         .arg("bench/render.mjs")

@@ -8,7 +8,7 @@ mod database;
 mod seed;
 
 use crate::api;
-use crate::process::Server;
+use crate::process::{Server, fake_model};
 use crate::report::{self, Table, ms};
 use crate::stats::{Summary, summarize};
 use database::{EngineChoice, Fresh};
@@ -83,13 +83,11 @@ struct EngineResult {
 
 pub async fn run(binary: &Path, out: &Path, args: &StorageArgs) -> Result<(), String> {
     let load = report::load_average();
-    let mock = mock_llm::spawn(mock_llm::Options::default())
-        .await
-        .map_err(|e| format!("cannot start the fake model server: {e}"))?;
+    let mock = fake_model(mock_llm::Options::default()).await?;
     let mut results = Vec::new();
     for &engine in &args.engines {
         let fresh = Fresh::create(engine, &args.postgres_url).await?;
-        let measured = measure(binary, &format!("http://{mock}/v1"), &fresh, engine, args).await;
+        let measured = measure(binary, &format!("{mock}/v1"), &fresh, engine, args).await;
         fresh.drop_database().await;
         results.push(measured?);
     }
