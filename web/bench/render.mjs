@@ -10,13 +10,12 @@
 //   Chromium, timed from Enter to the reply marked finished, with every
 //   animation frame longer than 50 ms counted (the page felt stuck).
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../e2e/chromium.mjs';
 
 const arg = (name, fallback) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const base = arg('base');
 const tokens = Number(arg('tokens', '20000'));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LONG_FRAME_MS = 50;
 
 if (!base) {
@@ -48,20 +47,7 @@ async function account() {
 }
 
 async function render(token) {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    // playwright starts Chromium with a fresh temporary --user-data-dir of its own.
-  });
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
     const page = await context.newPage();

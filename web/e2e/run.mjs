@@ -19,7 +19,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startUpstream } from './upstream.mjs';
 import { tests } from './tests.mjs';
 
@@ -32,7 +32,6 @@ const requireChat = process.env.E2E_REQUIRE_CHAT === '1';
 const shots = join(here, 'screenshots');
 mkdirSync(shots, { recursive: true });
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery';
 
 function freePort() {
@@ -126,20 +125,7 @@ async function account(base, username) {
 
 async function main() {
   const server = await startServer();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    // playwright starts Chromium with a fresh temporary --user-data-dir of its own.
-  });
+  const browser = await launchChromium();
   console.log(`e2e against ${server.label} at ${server.base}`);
 
   let accounts = 0;
