@@ -32,6 +32,14 @@ pub async fn create_key(server: &TestServer, token: &str, name: &str) -> Value {
     body
 }
 
+/// A new key's secret, for a test that only uses the key.
+pub async fn key_secret(server: &TestServer, token: &str, name: &str) -> String {
+    create_key(server, token, name).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn a_key_is_shown_once_works_on_v1_only_and_stops_when_revoked(engine: Engine) {
     let mock = MockLlm::start().await;
     let server = server_with(engine, &mock, &[]).await;

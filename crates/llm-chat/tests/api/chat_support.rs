@@ -25,16 +25,21 @@ impl MockLlm {
         }
     }
 
-    /// The chat requests it received, in order (streamed ones only: titles are plain).
-    pub async fn streamed_requests(&self) -> Vec<Value> {
-        let all: Vec<Value> = http_client()
+    /// The chat requests it received, in order.
+    pub async fn requests(&self) -> Vec<Value> {
+        http_client()
             .get(format!("{}/_mock/requests", self.base))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The chat requests it received, in order (streamed ones only: titles are plain).
+    pub async fn streamed_requests(&self) -> Vec<Value> {
+        let all = self.requests().await;
         all.into_iter().filter(|r| r["stream"] == true).collect()
     }
 

@@ -2,7 +2,7 @@
 //! parameters passed to the model server, OpenAI-shaped errors, and a usage
 //! row for every completion.
 
-use crate::api_keys::{create_key, openai_code};
+use crate::api_keys::{key_secret, openai_code};
 use crate::chat_support::{MockLlm, mock_reply, server_with};
 use crate::helpers::{Engine, TestServer, read};
 use crate::on_both_engines;
@@ -42,10 +42,7 @@ async fn completions_are_answered_whole_and_streamed_and_counted(engine: Engine)
     let mock = MockLlm::start().await;
     let server = server_with(engine, &mock, &[]).await;
     let token = server.register("alice").await;
-    let key = create_key(&server, &token, "sdk").await["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = key_secret(&server, &token, "sdk").await;
 
     let (status, whole) = complete(
         &server,
@@ -60,15 +57,7 @@ async fn completions_are_answered_whole_and_streamed_and_counted(engine: Engine)
     assert!(whole["id"].as_str().unwrap().starts_with("chatcmpl-"));
     assert_eq!(whole["choices"][0]["message"]["content"], mock_reply(5));
     assert_eq!(whole["usage"]["completion_tokens"], 5);
-    let recorded: Vec<Value> = server
-        .client
-        .get(format!("{}/_mock/requests", mock.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let recorded = mock.requests().await;
     let sent = recorded.last().unwrap();
     assert_eq!(sent["temperature"], 0.3);
     assert_eq!(sent["seed"], 42);

@@ -3,7 +3,7 @@
 //! (never skips) when `python3` or the `openai` package is missing: install
 //! them with `python3 -m pip install openai`.
 
-use crate::api_keys::create_key;
+use crate::api_keys::key_secret;
 use crate::chat_support::{MockLlm, server_with};
 use crate::helpers::Engine;
 use std::time::Duration;
@@ -15,10 +15,7 @@ async fn the_official_python_sdk_works_with_a_key() {
     let mock = MockLlm::start().await;
     let server = server_with(Engine::Sqlite, &mock, &[]).await;
     let token = server.register("alice").await;
-    let key = create_key(&server, &token, "python").await["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = key_secret(&server, &token, "python").await;
 
     let run = tokio::process::Command::new("python3")
         .arg(SCRIPT)

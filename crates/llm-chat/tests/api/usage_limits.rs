@@ -1,7 +1,7 @@
 //! Usage of the chat UI is counted like the API's, the administrator sees
 //! everyone's, and the limits they set answer 429 on every way to start a reply.
 
-use crate::api_keys::{create_key, openai_code};
+use crate::api_keys::{create_key, key_secret, openai_code};
 use crate::chat_support::{MockLlm, server_with};
 use crate::helpers::{Engine, TestServer, error_code, read};
 use crate::on_both_engines;
@@ -104,10 +104,7 @@ async fn a_request_rate_limit_answers_429_on_chat_and_api(engine: Engine) {
     let admin = server.register("admin").await;
     let alice = server.register("alice").await;
     let alice_id = user_id(&server, &alice).await;
-    let key = create_key(&server, &alice, "sdk").await["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = key_secret(&server, &alice, "sdk").await;
 
     let (status, limits) = read(
         server
@@ -191,10 +188,7 @@ async fn a_daily_quota_answers_429_once_spent(engine: Engine) {
     let admin = server.register("admin").await;
     let alice = server.register("alice").await;
     let alice_id = user_id(&server, &alice).await;
-    let key = create_key(&server, &alice, "sdk").await["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = key_secret(&server, &alice, "sdk").await;
     let (status, _) = set_limits(
         &server,
         &admin,
