@@ -7,6 +7,7 @@ mod followers;
 pub mod input;
 pub mod model_policy;
 pub mod search;
+pub mod shares;
 mod title;
 pub mod views;
 
@@ -34,6 +35,11 @@ pub enum ChatError {
     Conflict(String),
     #[error(transparent)]
     Limited(LimitError),
+    #[error("an administrator has turned sharing off on this server")]
+    SharingDisabled,
+    /// Said the same way whatever the reason, so a stranger learns nothing from it.
+    #[error("this link does not exist, or it was revoked or has expired")]
+    ShareGone,
     #[error("the model {0:?} is not available to users on this server; pick one from /api/models")]
     ModelNotAllowed(String),
     /// A limit an administrator set for the user.

@@ -25,6 +25,8 @@ pub struct Settings {
     pub allowed_models: Vec<String>,
     /// A notice shown on the sign-in page; `null`: none.
     pub signin_message: Option<String>,
+    /// Whether users may create share links; while off, existing links answer 404 (they open again when it is back on).
+    pub sharing_enabled: bool,
 }
 
 /// Only the fields present are changed; `null` clears `default_model`,
@@ -45,6 +47,7 @@ pub struct SettingsUpdate {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub signin_message: Option<Option<String>>,
+    pub sharing_enabled: Option<bool>,
 }
 
 /// The server's settings.
@@ -92,6 +95,10 @@ pub async fn update_settings(
         state.auth.set_registration_open(open).await?;
         tracing::info!(admin = admin_name, open, "registration setting changed");
     }
+    if let Some(enabled) = update.sharing_enabled {
+        state.chat.set_sharing_enabled(enabled).await?;
+        tracing::info!(admin = admin_name, enabled, "sharing setting changed");
+    }
     current(&state).await.map(Json)
 }
 
@@ -102,5 +109,6 @@ async fn current(state: &AppState) -> Result<Settings, ApiError> {
         default_model: policy.default_model,
         allowed_models: policy.allowed_models,
         signin_message: state.auth.signin_message().await?,
+        sharing_enabled: state.chat.sharing_enabled().await?,
     })
 }

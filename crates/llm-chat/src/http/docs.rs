@@ -20,6 +20,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "chat", description = "Models, conversations, messages and the replies being written. \
             Replies stream as Server-Sent Events (`message`, `generation`, `reasoning`, `delta`, `title`, `done`, `error`, each with an `id:` for `Last-Event-ID`), \
             or over the WebSocket `GET /ws/chat` (token as `?token=`; client frames `send`, `subscribe`, `cancel`)."),
+        (name = "shares", description = "Read-only share links to a snapshot of a conversation; `GET /api/shared/{token}` needs no sign-in"),
         (name = "keys", description = "API keys for programs using the OpenAI-compatible API"),
         (name = "openai", description = "OpenAI-compatible API for programs: `GET /v1/models`, `POST /v1/chat/completions`. \
             Authorise with an API key (`Authorization: Bearer sk-llmchat-…`) or an access token. \

@@ -170,6 +170,8 @@ impl From<ChatError> for ApiError {
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
             },
             ChatError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            ChatError::SharingDisabled => ApiError::forbidden("sharing_disabled", message),
+            ChatError::ShareGone => ApiError::not_found(message),
             ChatError::Limited(limit) => ApiError {
                 retry_after_secs: Some(limit.retry_after.as_secs().max(1)),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)

@@ -16,6 +16,7 @@ pub mod metrics;
 mod middleware;
 mod models;
 mod search;
+mod shares;
 mod sse;
 mod ui;
 mod usage;
@@ -61,6 +62,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(v1::router())
         .merge(metrics::router())
         .merge(search::router())
+        .merge(shares::router())
         .split_for_parts()
 }
 

@@ -45,6 +45,8 @@ pub struct PublicConfig {
     pub registration_open: bool,
     /// The administrator's notice for the sign-in page, if any.
     pub signin_message: Option<String>,
+    /// Whether users may create share links (the UI hides "Share" when not).
+    pub sharing_enabled: bool,
     pub version: &'static str,
 }
 
@@ -55,6 +57,7 @@ pub async fn public_config(State(state): State<AppState>) -> Result<Json<PublicC
     Ok(Json(PublicConfig {
         registration_open: state.auth.registration_open().await?,
         signin_message: state.auth.signin_message().await?,
+        sharing_enabled: state.chat.sharing_enabled().await?,
         version: env!("CARGO_PKG_VERSION"),
     }))
 }

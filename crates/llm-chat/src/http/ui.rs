@@ -6,7 +6,7 @@
 
 use super::middleware;
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
@@ -40,8 +40,15 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
         }
         if !path.starts_with("/assets/")
             && accepts_html(&headers)
-            && let Some(response) = serve(INDEX, &headers)
+            && let Some(mut response) = serve(INDEX, &headers)
         {
+            // A shared conversation's page is for those given the link, not for search engines.
+            if path.starts_with("/s/") {
+                response.headers_mut().insert(
+                    HeaderName::from_static("x-robots-tag"),
+                    HeaderValue::from_static("noindex"),
+                );
+            }
             return response;
         }
     }

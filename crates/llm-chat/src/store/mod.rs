@@ -12,6 +12,7 @@ mod messages;
 mod search;
 mod sessions;
 mod settings;
+mod shares;
 mod snapshot;
 mod usage;
 mod user_admin;
@@ -26,6 +27,7 @@ pub use messages::{Exchange, FinishedMessage, Message, MessageRole, MessageStatu
 pub use search::{MAX_CANDIDATES, SearchRow, SearchTerms, lower};
 pub use sessions::{NewSession, Session};
 pub use settings::SettingKey;
+pub use shares::{NewShare, Share, SharedMessage, SharedSnapshot};
 pub use snapshot::SnapshotInfo;
 pub use usage::{DAY_MS, NewUsage, UsageOutcome, UsageRow, UsageSource};
 pub use user_admin::{AccessChange, Guarded, UserQuery, UserSummary};

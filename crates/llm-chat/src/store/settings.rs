@@ -14,6 +14,8 @@ pub enum SettingKey {
     AllowedModels,
     /// A notice shown on the sign-in page.
     SigninMessage,
+    /// Whether users may create share links, and whether existing ones open.
+    SharingEnabled,
 }
 
 impl SettingKey {
@@ -23,6 +25,7 @@ impl SettingKey {
             SettingKey::DefaultModel => "default_model",
             SettingKey::AllowedModels => "allowed_models",
             SettingKey::SigninMessage => "signin_message",
+            SettingKey::SharingEnabled => "sharing_enabled",
         }
     }
 }
