@@ -853,6 +853,79 @@ export const tests = [
     },
   },
   {
+    name: 'a share link opens without signing in, renders the replies sanitised and read-only, and stops after revoking',
+    chat: true,
+    async run(ctx) {
+      const { page } = await ctx.signedIn();
+      await send(page, '[rich] explain sorting');
+      await lastReply(page);
+      await send(page, '[xss] show me html');
+      await lastReply(page);
+      const item = page.locator('aside.sidebar li.item.active');
+      await item.hover();
+      await item.getByRole('button', { name: /Options/ }).click();
+      await page.getByRole('menuitem', { name: 'Rename' }).click();
+      await page.locator('aside.sidebar input.rename').fill('Sorting, shared');
+      await page.keyboard.press('Enter');
+      await expectVisible(page.locator('aside.sidebar li.item.active', { hasText: 'Sorting, shared' }));
+      await item.hover();
+      await item.getByRole('button', { name: /Options/ }).click();
+      await page.getByRole('menuitem', { name: 'Share' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Share “Sorting, shared”' });
+      await expectVisible(dialog);
+      await dialog.getByRole('radio', { name: '7 days' }).click();
+      await dialog.getByRole('button', { name: 'Create link' }).click();
+      const field = dialog.getByRole('textbox', { name: 'Copy link' });
+      await expectVisible(field);
+      const url = await field.inputValue();
+      assert.match(url, /^http:\/\/[^/]+\/s\/[A-Za-z0-9_-]{32}$/);
+      await expectVisible(dialog.locator('li[data-state=active]', { hasText: 'expires' }));
+      await ctx.shot(page, 'share-dialog');
+
+      // Someone with the link and no account, in a browser of their own.
+      const visitor = await ctx.newPage();
+      const response = await visitor.goto(url);
+      assert.equal(response.headers()['x-robots-tag'], 'noindex');
+      await expectVisible(visitor.getByRole('heading', { name: 'Sorting, shared', level: 1 }));
+      await expectVisible(visitor.getByRole('heading', { name: 'Sorting in Rust' }));
+      await expectVisible(visitor.locator('.markdown table'));
+      await expectVisible(visitor.locator('section.user .bubble', { hasText: '[xss] show me html' }));
+      await expectVisible(visitor.getByText('Shared with llm-chat'));
+      const replies = visitor.locator('section.assistant');
+      assert.equal(await replies.count(), 2);
+      await visitor.waitForTimeout(300);
+      assert.equal(await visitor.evaluate(() => window.__pwned), undefined);
+      assert.equal(await replies.locator('script').count(), 0);
+      const img = replies.last().locator('img');
+      if (await img.count()) assert.equal(await img.first().getAttribute('onerror'), null);
+      assert.equal(await visitor.locator('#composer-input').count(), 0, 'read-only');
+      assert.equal(await visitor.locator('aside.sidebar').count(), 0, 'no sidebar');
+      assert.equal(await visitor.evaluate(() => localStorage.getItem('llm-chat:token')), null, 'not signed in');
+      assert.deepEqual(visitor.outside, []);
+      assert.deepEqual(visitor.problems.filter((p) => !/Content Security Policy|Failed to load resource/.test(p)), []);
+      await ctx.shot(visitor, 'shared');
+
+      // The owner revokes it; the link now shows the not-found page.
+      await dialog.locator('li[data-state=active]').getByRole('button', { name: 'Revoke' }).click();
+      const confirm = page.getByRole('dialog', { name: 'Revoke this link?' });
+      await confirm.getByRole('button', { name: 'Revoke' }).click();
+      await expectVisible(dialog.locator('li[data-state=revoked]'));
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await visitor.reload();
+      await expectVisible(visitor.getByRole('heading', { name: 'This link does not work' }));
+      assert.equal(await visitor.locator('section.assistant').count(), 0);
+      await ctx.shot(visitor, 'shared-not-found');
+      await visitor.context().close();
+
+      // Settings lists it among the user's links, revoked.
+      await page.getByRole('button', { name: 'Account menu' }).click();
+      await page.getByRole('menuitem', { name: 'Settings' }).click();
+      const links = page.locator('section', { has: page.getByRole('heading', { name: 'Shared links' }) });
+      await expectVisible(links.locator('li[data-state=revoked]', { hasText: 'Sorting, shared' }));
+      await page.context().close();
+    },
+  },
+  {
     name: 'after signing out, the next account sees nothing of the last one, drafts included',
     chat: true,
     async run(ctx) {

@@ -23,6 +23,8 @@ import type {
   Role,
   SearchResults,
   ServerConfig,
+  ShareLink,
+  SharedConversation,
   StreamEvent,
   TokenResponse,
   UsageReport,
@@ -222,6 +224,27 @@ export class ApiClient {
   }
   deleteConversation(id: string): Promise<void> {
     return this.request(`/api/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  // --- share links -----------------------------------------------------------
+
+  /** A read-only link to the conversation as it is now; `expiresInDays` null: never. */
+  createShare(conversationId: string, expiresInDays: number | null): Promise<ShareLink> {
+    return this.request(`/api/conversations/${encodeURIComponent(conversationId)}/shares`, {
+      method: 'POST',
+      body: { expires_in_days: expiresInDays },
+    });
+  }
+  /** The user's links, newest first; those of one conversation when given. */
+  shares(conversationId?: string): Promise<{ items: ShareLink[] }> {
+    return this.request(`/api/shares${queryString({ conversation_id: conversationId })}`);
+  }
+  revokeShare(id: string): Promise<void> {
+    return this.request(`/api/shares/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+  /** What a link shows; needs no sign-in. */
+  shared(token: string): Promise<SharedConversation> {
+    return this.request(`/api/shared/${encodeURIComponent(token)}`, { anonymous: true });
   }
 
   // --- generations ---------------------------------------------------------

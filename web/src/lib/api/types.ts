@@ -36,6 +36,8 @@ export interface TokenResponse {
 export interface ServerConfig {
   registration_open: boolean;
   signin_message: string | null;
+  /** Absent on servers without share links. */
+  sharing_enabled?: boolean;
   version: string;
 }
 
@@ -45,10 +47,12 @@ export interface AdminSettings {
   /** Empty: every model the providers offer. */
   allowed_models: string[];
   signin_message: string | null;
+  sharing_enabled: boolean;
 }
 
 export interface AdminSettingsPatch {
   registration_open?: boolean;
+  sharing_enabled?: boolean;
   default_model?: string | null;
   allowed_models?: string[] | null;
   signin_message?: string | null;
@@ -232,3 +236,33 @@ export type StreamEvent =
   | { type: 'title'; id: number | null; data: { conversation_id?: string; title: string } }
   | { type: 'done'; id: number | null; data: { finish_reason: string | null; usage: Usage | null; reply?: Message | null } }
   | { type: 'error'; id: number | null; data: { code: string; message: string } };
+
+/** A share link as its owner sees it. */
+export interface ShareLink {
+  id: string;
+  conversation_id: string;
+  conversation_title: string;
+  /** The title the link shows (the conversation's when it was made). */
+  title: string;
+  token: string;
+  /** `/s/<token>`, relative to this server. */
+  url: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  state: 'active' | 'expired' | 'revoked';
+}
+
+export interface SharedMessage {
+  role: 'user' | 'assistant';
+  content: string;
+  model: string | null;
+  created_at: number;
+}
+
+/** What a share link shows to anyone. */
+export interface SharedConversation {
+  title: string;
+  created_at: number;
+  messages: SharedMessage[];
+}

@@ -16,6 +16,8 @@ export class AuthStore {
   registrationOpen = $state<boolean | null>(null);
   /** The administrator's notice for the sign-in page. */
   signinMessage = $state<string | null>(null);
+  /** Whether users may create share links (an administrator can turn it off). */
+  sharingEnabled = $state(false);
   version = $state<string | null>(null);
 
   constructor(private readonly client: ApiClient) {
@@ -48,6 +50,7 @@ export class AuthStore {
       const config = await this.client.config();
       this.registrationOpen = config.registration_open;
       this.signinMessage = config.signin_message ?? null;
+      this.sharingEnabled = config.sharing_enabled ?? false;
       this.version = config.version;
     } catch {
       this.registrationOpen = null;

@@ -104,12 +104,13 @@ describe('auth store', () => {
     const server = fakeServer({
       'POST /api/auth/login': () => json(200, { access_token: 't1', token_type: 'bearer', expires_in: 60, user }),
       'GET /api/models': () => json(401, { error: { code: 'session_ended', message: 'signed out elsewhere' } }),
-      'GET /api/config': () => json(200, { registration_open: false, version: '0.1.0' }),
+      'GET /api/config': () => json(200, { registration_open: false, sharing_enabled: true, version: '0.1.0' }),
     });
     const client = new ApiClient({ fetch: server.fetch, storage });
     const auth = new AuthStore(client);
     await auth.loadConfig();
     expect(auth.registrationOpen).toBe(false);
+    expect(auth.sharingEnabled).toBe(true);
     await auth.login('ann', 'pw');
     expect(auth.status).toBe('signedIn');
     expect(auth.isAdmin).toBe(true);
