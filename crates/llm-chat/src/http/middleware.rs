@@ -48,7 +48,7 @@ pub fn apply(router: Router) -> Router {
                         .and_then(|id| id.header_value().to_str().ok())
                         .unwrap_or_default();
                     // The path only: query strings may carry search text.
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(),
+                    tracing::info_span!("request", method = %request.method(), path = %logged_path(request.uri().path()),
                         request_id, user_id = tracing::field::Empty)
                 })
                 .on_request(())
@@ -85,4 +85,29 @@ pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
         "method_not_allowed",
         format!("{} does not accept {method}; see /docs", uri.path()),
     )
+}
+
+/// Paths whose last part is a share link's token, which opens the shared
+/// conversation to whoever reads it: it stays out of the log.
+const SECRET_PATHS: [&str; 2] = ["/api/shared/", "/s/"];
+
+/// The path as the access log shows it, share tokens masked.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match SECRET_PATHS.iter().find(|prefix| path.starts_with(*prefix)) {
+        Some(prefix) if path.len() > prefix.len() => format!("{prefix}…").into(),
+        _ => path.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::logged_path;
+
+    #[test]
+    fn share_tokens_stay_out_of_the_log() {
+        assert_eq!(logged_path("/api/shared/q7Xb0cV2abc"), "/api/shared/…");
+        assert_eq!(logged_path("/s/q7Xb0cV2abc"), "/s/…");
+        assert_eq!(logged_path("/api/shares/0193-id"), "/api/shares/0193-id");
+        assert_eq!(logged_path("/settings"), "/settings");
+    }
 }
