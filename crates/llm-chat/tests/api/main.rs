@@ -35,6 +35,7 @@ mod openai_sdk;
 mod ops_backup;
 mod ops_doctor;
 mod search;
+mod share_content;
 mod share_links;
 mod startup;
 mod store_contract;
