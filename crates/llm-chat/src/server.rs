@@ -11,6 +11,7 @@ use crate::http::metrics::{MetricsAccess, separate_app};
 use crate::http::{AppState, build_app};
 use crate::llm::{ClientTimeouts, ProviderRegistry, UpstreamClient, load_providers};
 use crate::store::Store;
+use crate::transfer::{ImportSettings, TransferService};
 use crate::usage::UsageService;
 use axum::serve::ListenerExt;
 use std::future::IntoFuture;
@@ -105,6 +106,13 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         chat,
         compat,
         usage,
+        transfer: Arc::new(TransferService::new(
+            store.clone(),
+            ImportSettings {
+                spool_dir: config.data_dir.join("imports"),
+                max_bytes: config.import_max_bytes,
+            },
+        )),
         metrics: MetricsAccess::main(&config.metrics),
     };
     let app = build_app(state, config.max_body_bytes);

@@ -17,6 +17,7 @@ mod middleware;
 mod models;
 mod search;
 mod sse;
+mod transfer;
 mod ui;
 mod usage;
 mod v1;
@@ -26,6 +27,7 @@ use crate::auth::AuthService;
 use crate::chat::ChatService;
 use crate::compat::CompatService;
 use crate::store::Store;
+use crate::transfer::TransferService;
 use crate::usage::UsageService;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -42,6 +44,7 @@ pub struct AppState {
     pub chat: Arc<ChatService>,
     pub compat: Arc<CompatService>,
     pub usage: Arc<UsageService>,
+    pub transfer: Arc<TransferService>,
     pub metrics: metrics::MetricsAccess,
 }
 
@@ -61,6 +64,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(v1::router())
         .merge(metrics::router())
         .merge(search::router())
+        .merge(transfer::router())
         .split_for_parts()
 }
 

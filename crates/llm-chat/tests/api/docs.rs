@@ -81,6 +81,10 @@ async fn the_spec_describes_every_endpoint_errors_and_bearer_auth() {
         ("/api/admin/users/{id}/limits", "put"),
         ("/metrics", "get"),
         ("/api/search", "get"),
+        ("/api/conversations/{id}/export", "get"),
+        ("/api/export", "get"),
+        ("/api/admin/users/{id}/export", "get"),
+        ("/api/import", "post"),
     ] {
         let operation = &spec["paths"][path][method];
         assert!(operation.is_object(), "{method} {path} is missing from the spec");
