@@ -232,3 +232,26 @@ export type StreamEvent =
   | { type: 'title'; id: number | null; data: { conversation_id?: string; title: string } }
   | { type: 'done'; id: number | null; data: { finish_reason: string | null; usage: Usage | null; reply?: Message | null } }
   | { type: 'error'; id: number | null; data: { code: string; message: string } };
+
+/** How `POST /api/import` reads a file; found from the content when not given. */
+export type ImportFormat = 'llm-chat' | 'chatgpt' | 'open-webui';
+
+/** What an import did: each conversation written, and each left out with the reason. */
+export interface ImportReport {
+  format: ImportFormat | null;
+  imported: {
+    index: number;
+    title: string;
+    conversation_id: string;
+    messages: number;
+    skipped_messages: number;
+    ids_kept: boolean;
+  }[];
+  skipped: { index: number; title: string; reason: string }[];
+}
+
+/** A file the server sent as an attachment. */
+export interface Download {
+  blob: Blob;
+  filename: string;
+}
