@@ -140,7 +140,7 @@ export const zhCN: Record<MessageKey, string> = {
   'settings.revokeTitle': '吊销此密钥？',
   'settings.revokeBody': '使用“{name}”的程序将无法继续工作。',
   'settings.noKeys': '还没有密钥。',
-  'data.title': '你的数据',
+  'data.title': '我的数据',
   'data.hint': '将全部对话下载为一个文件，或从 llm-chat、ChatGPT（conversations.json）或 Open WebUI 导入对话。格式会自动识别；同一个文件导入两次不会重复添加。',
   'data.exportAll': '全部导出',
   'data.import': '导入',
