@@ -4,7 +4,7 @@
 //! sidebar orders by the imported times, search finds the imported text at
 //! once, and importing the same file again adds nothing.
 
-use crate::helpers::{Engine, TestServer, error_code, read};
+use crate::helpers::{Engine, TestServer, error_code, read, run_command};
 use crate::on_both_engines;
 use crate::transfer_support::{fixture, imported_titles, skipped_reasons};
 use reqwest::StatusCode;
@@ -17,6 +17,26 @@ on_both_engines!(
     imported_messages_and_titles_are_found_by_search,
     a_forced_format_that_does_not_fit_the_file_is_refused,
 );
+
+/// Search hits for `q` as their full texts.
+async fn found(server: &TestServer, token: &str, q: &str) -> Vec<String> {
+    let url = reqwest::Url::parse_with_params(&server.url("/api/search"), &[("q", q)]).unwrap();
+    let (status, found) = read(server.client.get(url).bearer_auth(token).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| {
+            hit["snippet"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|part| part["text"].as_str().unwrap())
+                .collect()
+        })
+        .collect()
+}
 
 fn message<'a>(tree: &'a Value, content: &str) -> &'a Value {
     tree["messages"]
@@ -197,22 +217,7 @@ async fn imported_messages_and_titles_are_found_by_search(engine: Engine) {
         ("once a week", "Then once a week is enough."),
         ("Sourdough", "Sourdough starter"),
     ] {
-        let url = reqwest::Url::parse_with_params(&server.url("/api/search"), &[("q", query)]).unwrap();
-        let (status, found) = read(server.client.get(url).bearer_auth(&token).send().await.unwrap()).await;
-        assert_eq!(status, StatusCode::OK, "{found}");
-        let texts: Vec<String> = found["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|hit| {
-                hit["snippet"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|part| part["text"].as_str().unwrap())
-                    .collect()
-            })
-            .collect();
+        let texts = found(&server, &token, query).await;
         assert!(texts.iter().any(|t| t == expected), "{query}: {texts:?}");
     }
 }
@@ -237,4 +242,42 @@ async fn a_forced_format_that_does_not_fit_the_file_is_refused(engine: Engine) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(error_code(&body), "invalid_field");
     assert!(server.sidebar(&token).await.is_empty());
+}
+
+/// SQLite only: `restore` swaps the database file (PostgreSQL uses pg_restore).
+#[tokio::test]
+async fn a_restored_backup_keeps_imports_searchable_and_remembered() {
+    let server = TestServer::start(Engine::Sqlite).await;
+    let token = server.register("restorer").await;
+    server.import_ok(&token, fixture("chatgpt_conversations.json")).await;
+    let data_dir = server.data_dir.path().display().to_string();
+    let env = [
+        ("DATABASE_URL", server.db.url()),
+        ("DATA_DIR", data_dir.as_str()),
+        ("SECRET_KEY", crate::helpers::TEST_SECRET),
+    ];
+    let backup = server.data_dir.path().join("imports.db");
+    let backup = backup.to_str().unwrap();
+    let made = run_command(server.data_dir.path(), &env, &["backup", "-o", backup], None).await;
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    server.import_ok(&token, fixture("open_webui_chats.json")).await;
+    assert!(!found(&server, &token, "once a week").await.is_empty());
+
+    let restored = run_command(server.data_dir.path(), &env, &["restore", "--force", backup], None).await;
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert_eq!(found(&server, &token, "明天晴").await, ["明天晴，最高气温二十五度。"]);
+    assert!(found(&server, &token, "once a week").await.is_empty());
+    // What the backup held is still known as imported; what came later is not.
+    let again = server.import_ok(&token, fixture("chatgpt_conversations.json")).await;
+    assert_eq!(again["imported"], serde_json::json!([]), "{again}");
+    let later = server.import_ok(&token, fixture("open_webui_chats.json")).await;
+    assert_eq!(imported_titles(&later), ["Sourdough starter", "Salut"]);
+    assert_eq!(
+        found(&server, &token, "once a week").await,
+        ["Then once a week is enough."]
+    );
 }
