@@ -35,9 +35,32 @@ macro_rules! on_tx {
 
 const INSERT_CONVERSATION: &str = "INSERT INTO conversations (id, user_id, title, model, system_prompt, params, pinned, archived, \
      current_leaf_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, parent_id, role, content, reasoning, model, status, \
+const INSERT_MESSAGES: &str = "INSERT INTO messages (id, conversation_id, parent_id, role, content, reasoning, model, status, \
      error_code, error_message, prompt_tokens, completion_tokens, reasoning_tokens, reasoning_ms, generation_id, finish_reason, \
-     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+     created_at, updated_at) VALUES ";
+const MESSAGE_COLUMNS: usize = 18;
+/// Messages written per statement: one round trip each instead of one per
+/// message (an import may bring 100,000), and far below either engine's limit
+/// on bound values (SQLite 32,766; PostgreSQL 65,535).
+const MESSAGES_PER_INSERT: usize = 64;
+
+/// `INSERT … VALUES ($1, …, $18), ($19, …)` for `rows` messages; built from
+/// constants and numbers only.
+fn insert_messages_sql(rows: usize) -> String {
+    let mut sql = String::from(INSERT_MESSAGES);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..MESSAGE_COLUMNS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * MESSAGE_COLUMNS + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
 const INSERT_SOURCE: &str =
     "INSERT INTO imports (user_id, source_key, conversation_id, imported_at) VALUES ($1, $2, $3, $4)";
 
@@ -135,28 +158,32 @@ impl ImportTx {
                 .bind(conversation.updated_at)
                 .execute(&mut *conn)
                 .await?;
-            for m in messages {
-                sqlx::query(INSERT_MESSAGE)
-                    .bind(&m.id)
-                    .bind(&m.conversation_id)
-                    .bind(&m.parent_id)
-                    .bind(m.role.as_str())
-                    .bind(&m.content)
-                    .bind(&m.reasoning)
-                    .bind(&m.model)
-                    .bind(m.status.as_str())
-                    .bind(&m.error_code)
-                    .bind(&m.error_message)
-                    .bind(m.prompt_tokens)
-                    .bind(m.completion_tokens)
-                    .bind(m.reasoning_tokens)
-                    .bind(m.reasoning_ms)
-                    .bind(&m.generation_id)
-                    .bind(&m.finish_reason)
-                    .bind(m.created_at)
-                    .bind(m.updated_at)
-                    .execute(&mut *conn)
-                    .await?;
+            // Parents come before children; the foreign key on `parent_id`
+            // is checked at the end of each statement on both engines.
+            for chunk in messages.chunks(MESSAGES_PER_INSERT) {
+                let mut insert = sqlx::query(sqlx::AssertSqlSafe(insert_messages_sql(chunk.len())));
+                for m in chunk {
+                    insert = insert
+                        .bind(&m.id)
+                        .bind(&m.conversation_id)
+                        .bind(&m.parent_id)
+                        .bind(m.role.as_str())
+                        .bind(&m.content)
+                        .bind(&m.reasoning)
+                        .bind(&m.model)
+                        .bind(m.status.as_str())
+                        .bind(&m.error_code)
+                        .bind(&m.error_message)
+                        .bind(m.prompt_tokens)
+                        .bind(m.completion_tokens)
+                        .bind(m.reasoning_tokens)
+                        .bind(m.reasoning_ms)
+                        .bind(&m.generation_id)
+                        .bind(&m.finish_reason)
+                        .bind(m.created_at)
+                        .bind(m.updated_at);
+                }
+                insert.execute(&mut *conn).await?;
             }
             sqlx::query(INSERT_SOURCE)
                 .bind(&conversation.user_id)
@@ -175,5 +202,24 @@ impl ImportTx {
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::insert_messages_sql;
+
+    #[test]
+    fn a_multi_row_insert_numbers_every_value_once() {
+        let sql = insert_messages_sql(2);
+        let values = sql.split(" VALUES ").nth(1).unwrap();
+        let expected: Vec<String> = [1, 19]
+            .iter()
+            .map(|first| {
+                let numbers: Vec<String> = (*first..first + 18).map(|n| format!("${n}")).collect();
+                format!("({})", numbers.join(", "))
+            })
+            .collect();
+        assert_eq!(values, expected.join(", "));
     }
 }

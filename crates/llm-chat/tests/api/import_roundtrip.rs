@@ -10,7 +10,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-on_both_engines!(an_archive_round_trips_exactly_into_another_account_and_another_server);
+on_both_engines!(
+    an_archive_round_trips_exactly_into_another_account_and_another_server,
+    a_long_conversation_listed_children_first_comes_back_whole_and_in_order,
+);
 
 /// The conversations with every id replaced by the message's position, so
 /// that archives whose ids were remapped compare equal when nothing else differs.
@@ -145,4 +148,47 @@ async fn an_archive_round_trips_exactly_into_another_account_and_another_server(
     );
     let moved = fresh.export_archive(&carol).await;
     assert_eq!(moved["conversations"], original["conversations"]);
+}
+
+async fn a_long_conversation_listed_children_first_comes_back_whole_and_in_order(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let token = server.register("keeper").await;
+    // 300 messages in a chain, plus a second answer to the first question;
+    // the file lists the newest first, so parents come after their children.
+    let id = |n: usize| format!("0190a000-0000-7000-8000-{n:012}");
+    let mut messages: Vec<Value> = (0..300)
+        .map(|n| {
+            json!({
+                "id": id(n), "parent_id": if n == 0 { Value::Null } else { json!(id(n - 1)) },
+                "role": if n % 2 == 0 { "user" } else { "assistant" },
+                "content": format!("turn {n}"), "model": if n % 2 == 0 { Value::Null } else { json!("m") },
+                "status": "done", "created_at": 1_700_000_000_000_i64 + n as i64, "updated_at": 1_700_000_000_000_i64 + n as i64
+            })
+        })
+        .collect();
+    messages.push(
+        json!({"id": id(999), "parent_id": id(0), "role": "assistant", "content": "other answer",
+        "created_at": 1_700_000_000_500_i64, "updated_at": 1_700_000_000_500_i64}),
+    );
+    messages.reverse();
+    let archive = json!({"format": "llm-chat-archive", "version": 1, "conversations": [{
+        "id": "0190a000-0000-7000-8000-aaaaaaaaaaaa", "title": "long", "current_leaf_id": id(299),
+        "created_at": 1_700_000_000_000_i64, "updated_at": 1_700_000_000_600_i64, "messages": messages
+    }]});
+    let report = server.import_ok(&token, archive.to_string()).await;
+    assert_eq!(report["imported"][0]["messages"], 301, "{report}");
+    assert_eq!(report["imported"][0]["ids_kept"], true);
+
+    let back = server.export_archive(&token).await;
+    let got = back["conversations"][0]["messages"].as_array().unwrap();
+    assert_eq!(got.len(), 301);
+    // Oldest first, every parent before its children, every field as sent.
+    let mut sent = archive["conversations"][0]["messages"].as_array().unwrap().clone();
+    sent.sort_by_key(|m| m["created_at"].as_i64().unwrap());
+    for (got, sent) in got.iter().zip(&sent) {
+        for field in ["id", "parent_id", "role", "content", "created_at", "updated_at"] {
+            assert_eq!(got[field], sent[field], "{field}");
+        }
+    }
+    assert_eq!(back["conversations"][0]["current_leaf_id"], id(299).as_str());
 }
