@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ExportQuery {
     /// `json` (default): the whole message tree, as an llm-chat archive holding
     /// this conversation (it can be imported). `markdown`: the branch shown, for reading.
+    #[param(inline)]
     pub format: Option<ExportFormat>,
 }
 

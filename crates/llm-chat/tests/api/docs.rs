@@ -98,6 +98,15 @@ async fn the_spec_describes_every_endpoint_errors_and_bearer_auth() {
             );
         }
     }
+    // Every schema the spec refers to is in it.
+    let text = spec.to_string();
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(
+            spec["components"]["schemas"][name].is_object(),
+            "the spec refers to a missing schema {name}"
+        );
+    }
     let schemes = &spec["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert_eq!(schemes["api_key"]["scheme"], "bearer");
