@@ -100,19 +100,21 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         registry.clone(),
         usage.clone(),
     ));
+    let transfer = Arc::new(TransferService::new(
+        store.clone(),
+        ImportSettings {
+            spool_dir: config.data_dir.join("imports"),
+            max_bytes: config.import_max_bytes,
+        },
+    ));
+    transfer.remove_leftovers().await;
     let state = AppState {
         store: store.clone(),
         auth: AuthService::new(store.clone(), &config, &secret),
         chat,
         compat,
         usage,
-        transfer: Arc::new(TransferService::new(
-            store.clone(),
-            ImportSettings {
-                spool_dir: config.data_dir.join("imports"),
-                max_bytes: config.import_max_bytes,
-            },
-        )),
+        transfer: transfer.clone(),
         metrics: MetricsAccess::main(&config.metrics),
     };
     let app = build_app(state, config.max_body_bytes);

@@ -79,8 +79,13 @@ impl TransferService {
         TransferService { store, settings }
     }
 
-    /// The largest import accepted, in bytes.
-    pub fn max_import_bytes(&self) -> u64 {
-        self.settings.max_bytes
+    /// Removes uploads a stopped process left half-read (older than a day,
+    /// so that a replica sharing the folder keeps its running imports).
+    pub async fn remove_leftovers(&self) {
+        let dir = self.settings.spool_dir.clone();
+        match tokio::task::spawn_blocking(move || spool::remove_leftovers(&dir)).await {
+            Ok(0) | Err(_) => {}
+            Ok(removed) => tracing::info!(removed, "removed uploads left by an import that never finished"),
+        }
     }
 }

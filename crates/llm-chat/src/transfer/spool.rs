@@ -26,6 +26,32 @@ impl Drop for Spooled {
     }
 }
 
+/// Spooled files older than this were left by a process that stopped while
+/// importing; no import takes this long.
+const LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes spooled files that a stopped process left in `dir`; returns how many.
+pub fn remove_leftovers(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let stale = |entry: &std::fs::DirEntry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        name.starts_with("import-")
+            && name.ends_with(".part")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > LEFTOVER_AGE))
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(stale)
+        .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
+        .count()
+}
+
 /// Copies `body` into a new file in `dir`, refusing more than `limit` bytes.
 pub async fn spool<E: std::fmt::Display>(
     dir: &Path,
@@ -51,4 +77,27 @@ pub async fn spool<E: std::fmt::Display>(
     }
     file.flush().await.map_err(TransferError::Spool)?;
     Ok(spooled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LEFTOVER_AGE, remove_leftovers};
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn only_old_spooled_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, age: Duration| {
+            let path = dir.path().join(name);
+            let f = std::fs::File::create(&path).unwrap();
+            f.set_modified(SystemTime::now() - age).unwrap();
+            path
+        };
+        let old = file("import-a.part", LEFTOVER_AGE * 2);
+        let running = file("import-b.part", Duration::from_secs(60));
+        let other = file("notes.txt", LEFTOVER_AGE * 2);
+        assert_eq!(remove_leftovers(dir.path()), 1);
+        assert!(!old.exists() && running.exists() && other.exists());
+        assert_eq!(remove_leftovers(&dir.path().join("missing")), 0);
+    }
 }
