@@ -204,6 +204,7 @@ impl From<TransferError> for ApiError {
             TransferError::UnknownFormat(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_format", message)
             }
+            TransferError::Concurrent => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             TransferError::Spool(_) | TransferError::WriterStopped => {
                 ApiError::internal(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &err)
             }

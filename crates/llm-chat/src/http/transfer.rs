@@ -131,6 +131,7 @@ pub struct ImportQuery {
         (status = 200, description = "What was imported and what was skipped, and why", body = ImportReport),
         (status = 400, description = "Not JSON, or cut off (`invalid_json`); the upload broke off (`invalid_body`)", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 409, description = "Another import of the same conversations finished first (`conflict`); nothing was kept", body = ErrorBody),
         (status = 413, description = "Larger than IMPORT_MAX_BYTES (`payload_too_large`, the limit named)", body = ErrorBody),
         (status = 422, description = "A wrong type, a missing field or an unacceptable value (`invalid_import`, the place named), \
             a file of no known format (`unknown_format`), or a bad `format` (`invalid_field`)", body = ErrorBody)))]

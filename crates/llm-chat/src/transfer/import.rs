@@ -6,7 +6,7 @@
 
 use super::reader::{self, ImportFormat, Parsed};
 use super::{TransferError, TransferService, spool};
-use crate::store::ImportTx;
+use crate::store::{ImportTx, StoreError};
 use bytes::Bytes;
 use futures_util::Stream;
 use serde::Serialize;
@@ -143,7 +143,12 @@ impl TransferService {
             };
             let skipped_messages = draft.skipped_messages;
             let (conversation, messages) = draft.into_rows(user_id, keep_ids);
-            tx.insert(&source_key, &conversation, &messages).await?;
+            tx.insert(&source_key, &conversation, &messages)
+                .await
+                .map_err(|err| match err {
+                    StoreError::Conflict(_) => TransferError::Concurrent,
+                    other => TransferError::Store(other),
+                })?;
             report.imported.push(ImportedItem {
                 index,
                 title: title.clone(),

@@ -46,6 +46,12 @@ pub enum TransferError {
     /// The temporary copy of the upload could not be written or read.
     #[error("the uploaded file could not be stored for reading: {0}")]
     Spool(std::io::Error),
+    /// Another import wrote the same conversation first (PostgreSQL, two
+    /// imports of one file at once); this one is rolled back.
+    #[error(
+        "another import of the same conversations finished first; nothing of this one was kept. Import the file again to add what is still missing"
+    )]
+    Concurrent,
     /// The reading thread stopped because the writer had already failed.
     #[error("the import stopped")]
     WriterStopped,

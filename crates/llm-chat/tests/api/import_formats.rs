@@ -16,6 +16,7 @@ on_both_engines!(
     importing_the_same_file_again_skips_everything_and_writes_nothing,
     imported_messages_and_titles_are_found_by_search,
     a_forced_format_that_does_not_fit_the_file_is_refused,
+    two_imports_of_one_file_at_once_leave_one_copy,
 );
 
 /// Search hits for `q` as their full texts.
@@ -280,4 +281,26 @@ async fn a_restored_backup_keeps_imports_searchable_and_remembered() {
         found(&server, &token, "once a week").await,
         ["Then once a week is enough."]
     );
+}
+
+async fn two_imports_of_one_file_at_once_leave_one_copy(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let token = server.register("hasty").await;
+    let file = fixture("chatgpt_conversations.json");
+    let ((first, a), (second, b)) = tokio::join!(
+        server.import(&token, "", file.clone()),
+        server.import(&token, "", file.clone())
+    );
+    // Each either imported, skipped what the other wrote, or lost the race
+    // and kept nothing.
+    for (status, body) in [(first, &a), (second, &b)] {
+        match status {
+            StatusCode::OK => {}
+            StatusCode::CONFLICT => assert_eq!(error_code(body), "conflict"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    let mut titles: Vec<String> = server.sidebar(&token).await.into_iter().map(|(_, t, _)| t).collect();
+    titles.sort();
+    assert_eq!(titles, ["Rust lifetimes", "天气预报"]);
 }
