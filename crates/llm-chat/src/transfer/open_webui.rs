@@ -4,7 +4,9 @@
 //! `{id, parentId, childrenIds, role, content, model, timestamp}` and
 //! `chat.history.currentId` is the selected message. Times are epoch seconds
 //! (`chat.timestamp` is in milliseconds). Older exports without `history`
-//! hold only the shown branch in `chat.messages`.
+//! hold only the shown branch in `chat.messages`. A reasoning model's thinking
+//! is inside the answer, in a leading `<details type="reasoning">` block; it
+//! is taken out as the reply's reasoning.
 
 use super::TransferError;
 use super::draft::{Draft, DraftMessage, epoch_ms};
@@ -136,6 +138,11 @@ pub fn convert(value: Value, at: &str) -> Result<Draft, TransferError> {
                 kept.created_at = message.timestamp.and_then(epoch_ms);
                 if role == MessageRole::Assistant {
                     kept.model = message.model.clone();
+                    if let Some(thinking) = take_reasoning(&kept.content) {
+                        kept.content = thinking.answer;
+                        kept.reasoning = Some(thinking.reasoning);
+                        kept.reasoning_ms = thinking.ms;
+                    }
                 }
                 draft.messages.push(kept);
             }
@@ -188,6 +195,69 @@ fn text_of(content: &Value) -> Option<String> {
     }
 }
 
+/// A reply's thinking taken out of its text.
+struct Thinking {
+    reasoning: String,
+    ms: Option<i64>,
+    answer: String,
+}
+
+/// Splits leading `<details type="reasoning" duration="N">…</details>` blocks
+/// (each line of the thinking quoted with `>`) from the answer after them.
+fn take_reasoning(content: &str) -> Option<Thinking> {
+    const OPEN: &str = "<details type=\"reasoning\"";
+    const CLOSE: &str = "</details>";
+    let mut rest = content.trim_start();
+    let mut parts: Vec<String> = Vec::new();
+    let mut seconds: i64 = 0;
+    while rest.starts_with(OPEN) {
+        let end = rest.find(CLOSE)?;
+        let block = &rest[..end];
+        let tag_end = block.find('>')?;
+        seconds += attribute(&block[..tag_end], "duration")
+            .and_then(|d| d.parse::<i64>().ok())
+            .unwrap_or(0);
+        let body = block
+            .find("</summary>")
+            .map_or(&block[tag_end + 1..], |at| &block[at + "</summary>".len()..]);
+        let lines: Vec<&str> = body
+            .trim()
+            .lines()
+            .map(|line| {
+                let line = line.trim_start();
+                let line = line
+                    .strip_prefix("&gt;")
+                    .or_else(|| line.strip_prefix('>'))
+                    .unwrap_or(line);
+                line.strip_prefix(' ').unwrap_or(line)
+            })
+            .collect();
+        parts.push(unescape(lines.join("\n").trim()));
+        rest = rest[end + CLOSE.len()..].trim_start();
+    }
+    (!parts.is_empty()).then(|| Thinking {
+        reasoning: parts.join("\n\n"),
+        ms: (seconds > 0).then_some(seconds * 1000),
+        answer: rest.to_owned(),
+    })
+}
+
+/// The value of `name="…"` in a tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+/// The entities Open WebUI writes into the thinking it quotes.
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -196,5 +266,22 @@ fn kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::take_reasoning;
+
+    #[test]
+    fn the_leading_reasoning_block_becomes_the_reasoning() {
+        let content = "<details type=\"reasoning\" done=\"true\" duration=\"3\">\n<summary>Thought for 3 seconds</summary>\n\
+            > First &gt; second.\n>\n> Then this.\n</details>\nThe answer.";
+        let thinking = take_reasoning(content).unwrap();
+        assert_eq!(thinking.reasoning, "First > second.\n\nThen this.");
+        assert_eq!(thinking.ms, Some(3000));
+        assert_eq!(thinking.answer, "The answer.");
+        assert!(take_reasoning("Plain <details type=\"reasoning\"> later").is_none());
+        assert!(take_reasoning("<details type=\"reasoning\"> never closed").is_none());
     }
 }

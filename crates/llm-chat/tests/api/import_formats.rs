@@ -145,6 +145,12 @@ async fn an_open_webui_export_arrives_with_its_branches_models_and_flags(engine:
     assert_eq!(discard["parent_id"], question["id"]);
     assert_eq!(daily["parent_id"], question["id"]);
     assert_eq!(discard["model"], "llama3.1:8b");
+    // The thinking Open WebUI keeps inside the answer is the reasoning here.
+    assert_eq!(
+        discard["reasoning"],
+        "The user keeps a starter.\nKeep the answer short & practical."
+    );
+    assert_eq!(discard["reasoning_ms"], 3000);
     assert_eq!(daily["model"], "qwen2.5:7b");
     assert_eq!(daily["created_at"], 1_715_000_060_000_i64);
     let weekly = message(&tree, "Then once a week is enough.");
