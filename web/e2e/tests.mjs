@@ -3,6 +3,7 @@
 // that need the chat API.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { transferTests } from './transfer.mjs';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -1009,4 +1010,5 @@ export const tests = [
       await page.context().close();
     },
   },
+  ...transferTests,
 ];

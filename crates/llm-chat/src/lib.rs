@@ -14,4 +14,5 @@ pub mod logging;
 pub mod ops;
 pub mod server;
 pub mod store;
+pub mod transfer;
 pub mod usage;

@@ -11,6 +11,7 @@ use crate::http::metrics::{MetricsAccess, separate_app};
 use crate::http::{AppState, build_app};
 use crate::llm::{ClientTimeouts, ProviderRegistry, UpstreamClient, load_providers};
 use crate::store::Store;
+use crate::transfer::{ImportSettings, TransferService};
 use crate::usage::UsageService;
 use axum::serve::ListenerExt;
 use std::future::IntoFuture;
@@ -99,12 +100,21 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         registry.clone(),
         usage.clone(),
     ));
+    let transfer = Arc::new(TransferService::new(
+        store.clone(),
+        ImportSettings {
+            spool_dir: config.data_dir.join("imports"),
+            max_bytes: config.import_max_bytes,
+        },
+    ));
+    transfer.remove_leftovers().await;
     let state = AppState {
         store: store.clone(),
         auth: AuthService::new(store.clone(), &config, &secret),
         chat,
         compat,
         usage,
+        transfer: transfer.clone(),
         metrics: MetricsAccess::main(&config.metrics),
     };
     let app = build_app(state, config.max_body_bytes);

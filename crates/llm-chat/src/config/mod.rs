@@ -119,6 +119,9 @@ pub struct Config {
     pub log_keep_days: usize,
     /// `MAX_BODY_BYTES`: the largest request body accepted.
     pub max_body_bytes: usize,
+    /// `IMPORT_MAX_BYTES`: the largest file `POST /api/import` accepts (it is
+    /// streamed to disk, so it may be far above `MAX_BODY_BYTES`).
+    pub import_max_bytes: u64,
     pub llm: LlmSettings,
     pub chat: ChatSettings,
     pub metrics: MetricsSettings,
@@ -132,6 +135,7 @@ pub struct Config {
 pub const DEFAULT_PORT: u16 = 8000;
 const DEFAULT_BACKUP_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 const DEFAULT_BACKUP_KEEP: usize = 7;
+const DEFAULT_IMPORT_MAX_BYTES: usize = 256 * 1024 * 1024;
 const DEFAULT_TOKEN_MINUTES: u64 = 10080;
 const MAX_TOKEN_MINUTES: u64 = 525_600;
 
@@ -227,6 +231,12 @@ impl Config {
             4 * 1024 * 1024,
             "e.g. MAX_BODY_BYTES=4194304 (4 MiB)",
         )?;
+        let import_max_bytes = parse_positive(
+            &get,
+            "IMPORT_MAX_BYTES",
+            DEFAULT_IMPORT_MAX_BYTES,
+            "e.g. IMPORT_MAX_BYTES=268435456 (256 MiB)",
+        )? as u64;
         let host = get("HOST").unwrap_or_else(|| "0.0.0.0".to_owned());
         let api_url = get("LLM_API_URL");
         if let Some(url) = &api_url {
@@ -328,6 +338,7 @@ impl Config {
             log_level,
             log_keep_days,
             max_body_bytes,
+            import_max_bytes,
             llm,
             chat,
             metrics,
@@ -421,6 +432,7 @@ mod tests {
         assert_eq!(config.access_token_ttl, Duration::from_secs(10080 * 60));
         assert_eq!(config.algorithm, TokenAlgorithm::Hs256);
         assert!(config.secret_key.is_none());
+        assert_eq!(config.import_max_bytes, 256 * 1024 * 1024);
     }
 
     #[test]
@@ -463,6 +475,7 @@ mod tests {
             ("ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
             ("LOG_LEVEL", "loud=="),
             ("MAX_BODY_BYTES", "-1"),
+            ("IMPORT_MAX_BYTES", "0"),
             ("LLM_API_URL", "localhost:8000"),
             ("LLM_IDLE_TIMEOUT_SECS", "0"),
             ("BACKUP_INTERVAL", "daily"),

@@ -25,6 +25,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "openai", description = "OpenAI-compatible API for programs: `GET /v1/models`, `POST /v1/chat/completions`. \
             Authorise with an API key (`Authorization: Bearer sk-llmchat-…`) or an access token. \
             Errors here use OpenAI's shape, `{\"error\":{\"message\",\"type\",\"param\",\"code\"}}`."),
+        (name = "export", description = "Export conversations (Markdown, JSON, the whole archive) and import them \
+            (llm-chat archives, ChatGPT's conversations.json, Open WebUI's chat export)"),
         (name = "usage", description = "Token usage and per-user limits"),
         (name = "admin", description = "Server settings (administrators)")
     )

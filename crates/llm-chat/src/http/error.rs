@@ -5,6 +5,7 @@ use crate::auth::{AuthError, TokenError};
 use crate::chat::ChatError;
 use crate::llm::LlmError;
 use crate::store::StoreError;
+use crate::transfer::TransferError;
 use crate::usage::{LimitExceeded, LimitKind, UsageError};
 use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -187,6 +188,29 @@ impl From<ChatError> for ApiError {
             },
             ChatError::Model(other) => ApiError::new(StatusCode::BAD_GATEWAY, other.code(), message),
             ChatError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<TransferError> for ApiError {
+    fn from(err: TransferError) -> Self {
+        let message = err.to_string();
+        match err {
+            TransferError::NotFound(_) => ApiError::not_found(message),
+            TransferError::TooLarge { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+            }
+            TransferError::Syntax(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", message),
+            TransferError::Body(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message),
+            TransferError::Invalid { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_import", message),
+            TransferError::UnknownFormat(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_format", message)
+            }
+            TransferError::Concurrent => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            TransferError::Spool(_) | TransferError::WriterStopped => {
+                ApiError::internal(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &err)
+            }
+            TransferError::Store(store) => store.into(),
         }
     }
 }

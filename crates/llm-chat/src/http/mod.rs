@@ -18,6 +18,7 @@ mod models;
 mod search;
 mod shares;
 mod sse;
+mod transfer;
 mod ui;
 mod usage;
 mod v1;
@@ -27,6 +28,7 @@ use crate::auth::AuthService;
 use crate::chat::ChatService;
 use crate::compat::CompatService;
 use crate::store::Store;
+use crate::transfer::TransferService;
 use crate::usage::UsageService;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -43,6 +45,7 @@ pub struct AppState {
     pub chat: Arc<ChatService>,
     pub compat: Arc<CompatService>,
     pub usage: Arc<UsageService>,
+    pub transfer: Arc<TransferService>,
     pub metrics: metrics::MetricsAccess,
 }
 
@@ -63,6 +66,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(metrics::router())
         .merge(search::router())
         .merge(shares::router())
+        .merge(transfer::router())
         .split_for_parts()
 }
 

@@ -29,6 +29,16 @@ async fn a_second_user_gets_404_on_every_route_of_the_first(engine: Engine) {
     let routes: Vec<(Method, String, Value)> = vec![
         (Method::GET, format!("/api/conversations/{conversation}"), Value::Null),
         (
+            Method::GET,
+            format!("/api/conversations/{conversation}/export?format=json"),
+            Value::Null,
+        ),
+        (
+            Method::GET,
+            format!("/api/conversations/{conversation}/export?format=markdown"),
+            Value::Null,
+        ),
+        (
             Method::PATCH,
             format!("/api/conversations/{conversation}"),
             json!({"title": "mine now"}),

@@ -10,6 +10,7 @@
 
 mod chat_support;
 mod helpers;
+mod transfer_support;
 
 mod accounts;
 mod admin_providers;
@@ -26,8 +27,12 @@ mod chat_ws;
 mod deployment;
 mod docker_files;
 mod docs;
+mod export;
 mod health;
 mod hygiene;
+mod import_formats;
+mod import_hostile;
+mod import_roundtrip;
 mod metrics;
 mod nginx;
 mod openai_api;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ApiClient, ApiError, TOKEN_KEY } from './client';
+import { ApiClient, ApiError, TOKEN_KEY, filenameOf } from './client';
 import type { StreamEvent } from './types';
 
 function memoryStorage() {
@@ -18,6 +18,42 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 }
 
 describe('API client', () => {
+  it('sends an import file as it is, with the format when one is chosen', async () => {
+    const fetch = vi.fn(async () => json(200, { format: 'chatgpt', imported: [], skipped: [] }));
+    const client = new ApiClient({ fetch, storage: memoryStorage() });
+    const file = new Blob(['[]'], { type: 'application/json' });
+    await client.importFile(file, 'chatgpt');
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/import?format=chatgpt');
+    expect(init.method).toBe('POST');
+    expect(init.body).toBe(file);
+    await client.importFile(file);
+    expect((fetch.mock.calls[1] as unknown as [string])[0]).toBe('/api/import');
+  });
+
+  it('downloads an export under the name the server suggests', async () => {
+    const fetch = vi.fn(
+      async () =>
+        new Response('# Hi', {
+          status: 200,
+          headers: { 'content-disposition': "attachment; filename=\"__.md\"; filename*=UTF-8''%E5%A4%A9%E6%B0%94.md" },
+        }),
+    );
+    const client = new ApiClient({ fetch, storage: memoryStorage() });
+    const file = await client.exportConversation('c 1', 'markdown');
+    expect(file.filename).toBe('天气.md');
+    expect(await file.blob.text()).toBe('# Hi');
+    expect((fetch.mock.calls[0] as unknown as [string])[0]).toBe('/api/conversations/c%201/export?format=markdown');
+  });
+
+  it('reads file names from Content-Disposition', () => {
+    expect(filenameOf('attachment; filename="a.json"')).toBe('a.json');
+    expect(filenameOf("attachment; filename=\"x\"; filename*=UTF-8''b%20c.md")).toBe('b c.md');
+    expect(filenameOf("attachment; filename*=UTF-8''%E0%A4; filename=\"plain.md\"")).toBe('plain.md');
+    expect(filenameOf('attachment')).toBeNull();
+    expect(filenameOf(null)).toBeNull();
+  });
+
   it('sends the bearer token and JSON body, and parses the answer', async () => {
     const storage = memoryStorage();
     storage.setItem(TOKEN_KEY, 'tok');

@@ -15,6 +15,9 @@ import type {
   ConversationPage,
   ConversationPatch,
   CreatedApiKey,
+  Download,
+  ImportFormat,
+  ImportReport,
   Message,
   ModelList,
   NewConversation,
@@ -72,6 +75,8 @@ interface RequestOptions {
   body?: unknown;
   signal?: AbortSignal;
   headers?: Record<string, string>;
+  /** A body sent as it is (a file), instead of `body` as JSON. */
+  raw?: BodyInit;
   /** Don't treat a 401 as the end of the session (sign-in forms). */
   anonymous?: boolean;
 }
@@ -113,7 +118,10 @@ export class ApiClient {
     const token = this.token;
     if (token) headers.Authorization = `Bearer ${token}`;
     let body: BodyInit | undefined;
-    if (options.body !== undefined) {
+    if (options.raw !== undefined) {
+      headers['Content-Type'] ??= 'application/json';
+      body = options.raw;
+    } else if (options.body !== undefined) {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
@@ -247,6 +255,31 @@ export class ApiClient {
     return this.request(`/api/shared/${encodeURIComponent(token)}`, { anonymous: true });
   }
 
+  // --- export and import ---------------------------------------------------
+
+  /** A file the server answers as an attachment, with the name it suggests. */
+  async download(path: string, fallbackName: string): Promise<Download> {
+    const response = await this.send(path, { headers: { Accept: '*/*' } });
+    const filename = filenameOf(response.headers.get('content-disposition')) ?? fallbackName;
+    return { blob: await response.blob(), filename };
+  }
+  /** One conversation: `markdown` (the branch shown) or `json` (the whole tree). */
+  exportConversation(id: string, format: 'markdown' | 'json'): Promise<Download> {
+    return this.download(`/api/conversations/${encodeURIComponent(id)}/export?format=${format}`, `conversation.${format === 'markdown' ? 'md' : 'json'}`);
+  }
+  /** Every conversation of the signed-in user, as one archive. */
+  exportAll(): Promise<Download> {
+    return this.download('/api/export', 'llm-chat-archive.json');
+  }
+  /** An account's archive (administrators). */
+  exportUser(id: string): Promise<Download> {
+    return this.download(`/api/admin/users/${encodeURIComponent(id)}/export`, 'llm-chat-archive.json');
+  }
+  /** Sends an export file (ours, ChatGPT's or Open WebUI's) as it is. */
+  importFile(file: Blob, format?: ImportFormat): Promise<ImportReport> {
+    return this.request(`/api/import${queryString({ format })}`, { method: 'POST', raw: file });
+  }
+
   // --- generations ---------------------------------------------------------
 
   sendMessage(
@@ -337,6 +370,25 @@ export function queryString(values: Record<string, string | number | null | unde
   }
   const qs = params.toString();
   return qs ? `?${qs}` : '';
+}
+
+/**
+ * The file name of a `Content-Disposition` header: the UTF-8 `filename*`
+ * when present (RFC 6266), else the plain `filename`.
+ */
+export function filenameOf(disposition: string | null): string | null {
+  if (!disposition) return null;
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition);
+  if (extended?.[1]) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // Malformed escapes: fall back to the plain name.
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/i.exec(disposition);
+  const name = plain?.[1] ?? plain?.[2]?.trim();
+  return name || null;
 }
 
 async function toError(response: Response): Promise<ApiError> {

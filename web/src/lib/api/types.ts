@@ -266,3 +266,26 @@ export interface SharedConversation {
   created_at: number;
   messages: SharedMessage[];
 }
+
+/** How `POST /api/import` reads a file; found from the content when not given. */
+export type ImportFormat = 'llm-chat' | 'chatgpt' | 'open-webui';
+
+/** What an import did: each conversation written, and each left out with the reason. */
+export interface ImportReport {
+  format: ImportFormat | null;
+  imported: {
+    index: number;
+    title: string;
+    conversation_id: string;
+    messages: number;
+    skipped_messages: number;
+    ids_kept: boolean;
+  }[];
+  skipped: { index: number; title: string; reason: string }[];
+}
+
+/** A file the server sent as an attachment. */
+export interface Download {
+  blob: Blob;
+  filename: string;
+}
