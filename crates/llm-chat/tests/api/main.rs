@@ -35,6 +35,7 @@ mod openai_sdk;
 mod ops_backup;
 mod ops_doctor;
 mod search;
+mod search_scale;
 mod startup;
 mod store_contract;
 mod tokens;
