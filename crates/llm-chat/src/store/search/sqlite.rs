@@ -16,11 +16,13 @@ const WALK: &str = "SELECT c.id AS conversation_id, d.message_id, c.title, c.arc
      LEFT JOIN messages m ON m.id = d.message_id WHERE 1";
 // The user's documents are the ids of their range (migration 0008), which
 // FTS5 seeks to in its index. `+d.user_id` (a check that never fails) keeps
-// SQLite from driving the join by the user's documents instead.
+// SQLite from driving the join by the user's documents instead. CROSS JOIN
+// fixes the order of the loops (SQLite keeps it as written), so that a short
+// term can drop a message before its conversation is looked up.
 const INDEXED: &str = "SELECT d.conversation_id, d.message_id, c.title, c.archived, \
      COALESCE(m.content, c.title) AS body, m.role, COALESCE(m.created_at, c.updated_at) AS at \
-     FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
-     JOIN conversations c ON c.id = d.conversation_id LEFT JOIN messages m ON m.id = d.message_id \
+     FROM search_fts CROSS JOIN search_docs d ON d.id = search_fts.rowid \
+     LEFT JOIN messages m ON m.id = d.message_id CROSS JOIN conversations c ON c.id = d.conversation_id \
      WHERE search_fts MATCH $1 AND +d.user_id = $2 \
      AND search_fts.rowid BETWEEN (SELECT slot << 32 FROM search_owners WHERE user_id = $2) \
      AND (SELECT (slot << 32) + 4294967295 FROM search_owners WHERE user_id = $2)";
@@ -67,7 +69,12 @@ async fn walk(
 /// The user's newest hits of the trigram index, the short terms filtered after it.
 async fn indexed(pool: &SqlitePool, user_id: &str, terms: &SearchTerms) -> Result<Vec<SearchRow>, StoreError> {
     let short: Vec<String> = terms.short().map(|t| super::like_pattern(t)).collect();
-    let filters = like_filters(3, short.len(), "COALESCE(m.content, c.title) LIKE", " ESCAPE '\\'");
+    // Each short term twice: on a message's text as soon as it is read (titles
+    // pass), then on the document's text, titles included.
+    let early: String = (3..3 + short.len())
+        .map(|n| format!(" AND (d.message_id IS NULL OR m.content LIKE ${n} ESCAPE '\\')"))
+        .collect();
+    let filters = early + &like_filters(3, short.len(), "COALESCE(m.content, c.title) LIKE", " ESCAPE '\\'");
     // Newest documents first (ids grow with every write), which FTS5 reads
     // straight from its index: a common term stops after the user's first
     // MAX_CANDIDATES hits instead of sorting every hit.
