@@ -1007,6 +1007,57 @@ export const tests = [
       assert.ok((await hostile.locator('mark').allInnerTexts()).includes('注入测试'));
       assert.equal(await page.locator('aside.sidebar img').count(), 0);
       assert.equal(await page.evaluate(() => window.__pwned), undefined);
+
+      // A hit far up a long conversation: the view scrolls to it and marks it for a moment.
+      const long = await page.evaluate(async () => {
+        const headers = { authorization: `Bearer ${localStorage.getItem('llm-chat:token')}`, 'content-type': 'application/json' };
+        const created = await fetch('/api/conversations', { method: 'POST', headers, body: JSON.stringify({ title: 'Long talk' }) });
+        const id = (await created.json()).id;
+        const filler = Array.from({ length: 12 }, (_, n) => `Line ${n} of a long message that fills the screen.`).join('\n\n');
+        // Each message answers the last; the reply's id comes from the stream's `generation` event.
+        const say = async (content, parent_id) => {
+          const sent = await fetch(`/api/conversations/${id}/messages`, { method: 'POST', headers: { ...headers, accept: 'text/event-stream' }, body: JSON.stringify({ content, parent_id }) });
+          const events = (await sent.text()).split('\n\n');
+          const generation = events.find((e) => e.includes('event: generation')) ?? '';
+          return JSON.parse(generation.split('\n').find((l) => l.startsWith('data:')).slice(5)).message_id;
+        };
+        const chain = async (from, count, parent) => {
+          for (let n = from; n < from + count; n++) parent = await say(`Filler ${n}\n\n${filler}`, parent);
+          return parent;
+        };
+        // The hit sits mid-way down a branch that is not the one shown.
+        const fork = await chain(0, 3, undefined);
+        await chain(3, 3, await say('灯塔守望者 lighthouse', fork));
+        await chain(6, 6, fork);
+        return id;
+      });
+      await page.locator('#conversation-search').fill('灯塔守望者');
+      const far = page.locator('a.hit', { hasText: 'Long talk' }).last();
+      await expectVisible(far);
+      await far.click();
+      await page.waitForURL((url) => url.pathname === `/c/${long}`);
+      // Centred in view and marked; the list is not at its end.
+      const foundInView = () =>
+        page.waitForFunction(() => {
+          const node = document.querySelector('article.found');
+          const list = node?.closest('.scroller');
+          if (!node || !list || !/灯塔守望者/.test(node.textContent ?? '')) return false;
+          const a = node.getBoundingClientRect();
+          const b = list.getBoundingClientRect();
+          return a.top >= b.top - 1 && a.top < b.bottom && list.scrollTop + list.clientHeight < list.scrollHeight - 100;
+        }, null, { timeout: 5_000 });
+      await foundInView();
+      assert.equal(await page.locator('[role="status"]', { hasText: 'Found message' }).count(), 1, 'the found message is announced');
+      assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('found')), true, 'keyboard focus moves to the message');
+      // The mark is brief.
+      await page.locator('article.found').waitFor({ state: 'detached', timeout: 8_000 });
+      // Clicking the hit again, from the end of the same conversation, brings it back.
+      await page.evaluate(() => {
+        const list = document.querySelector('.scroller');
+        list.scrollTop = list.scrollHeight;
+      });
+      await far.click();
+      await foundInView();
       await page.context().close();
     },
   },

@@ -132,6 +132,14 @@ impl Fresh {
         }
     }
 
+    /// Leaves the database in place; returns where it is.
+    pub fn keep(self) -> String {
+        if let Kind::Sqlite { _folder, .. } = self.kind {
+            let _ = _folder.keep();
+        }
+        self.url
+    }
+
     /// Drops a PostgreSQL database (a SQLite file goes with its folder).
     pub async fn drop_database(self) {
         if let Kind::Postgres { admin, name } = &self.kind

@@ -1,11 +1,13 @@
 //! Scenario `storage`: a database seeded at scale (by the harness, in bulk),
 //! then llm-chat's answers to the heavy user timed over HTTP: listing
 //! conversations (first page and deep cursor), opening the big conversation,
-//! searching titles, sending a message; and the database's size. Once per
-//! engine.
+//! searching titles, full-text search, sending a message; and the sizes of the
+//! database and of its search index. Once per engine.
 
 mod database;
+mod search;
 mod seed;
+mod text;
 
 use crate::api;
 use crate::process::{Server, fake_model};
@@ -42,6 +44,9 @@ pub struct StorageArgs {
     /// Timed requests per operation.
     #[arg(long, default_value_t = 200)]
     pub samples: usize,
+    /// Leave the seeded databases in place (their URLs are printed), to study queries by hand.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 impl StorageArgs {
@@ -54,6 +59,7 @@ impl StorageArgs {
             messages: 2_000,
             big_conversation: 100,
             samples: 10,
+            keep: false,
         }
     }
 }
@@ -77,6 +83,10 @@ struct EngineResult {
     deep_cursor_page: usize,
     open_big_conversation: Summary,
     title_search: Summary,
+    search: Vec<search::QueryResult>,
+    /// Bytes of each table or index of the search index.
+    search_index: Vec<(String, i64)>,
+    search_index_mib: f64,
     send_message: Summary,
     errors: usize,
 }
@@ -88,7 +98,11 @@ pub async fn run(binary: &Path, out: &Path, args: &StorageArgs) -> Result<(), St
     for &engine in &args.engines {
         let fresh = Fresh::create(engine, &args.postgres_url).await?;
         let measured = measure(binary, &format!("{mock}/v1"), &fresh, engine, args).await;
-        fresh.drop_database().await;
+        if args.keep {
+            eprintln!("storage ({engine:?}): the database is kept at {}", fresh.keep());
+        } else {
+            fresh.drop_database().await;
+        }
         results.push(measured?);
     }
     let mut table = Table::new(
@@ -119,10 +133,7 @@ pub async fn run(binary: &Path, out: &Path, args: &StorageArgs) -> Result<(), St
     );
     for r in &results {
         table.row(vec![
-            serde_json::to_value(r.engine)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            engine_name(r.engine),
             format!("{:.1}", r.seed_seconds),
             format!("{:.1}", r.database_mib),
             ms(r.list_first_page.p50_ms),
@@ -138,12 +149,45 @@ pub async fn run(binary: &Path, out: &Path, args: &StorageArgs) -> Result<(), St
             r.errors.to_string(),
         ]);
     }
+    let mut sizes = Table::new(
+        "search index size (SQLite: FTS5 tables and search_docs; PostgreSQL: trigram indexes)",
+        &["engine", "db MiB", "search index MiB", "share"],
+    );
+    for r in &results {
+        sizes.row(vec![
+            engine_name(r.engine),
+            format!("{:.1}", r.database_mib),
+            format!("{:.1}", r.search_index_mib),
+            format!(
+                "{:.0} %",
+                100.0 * r.search_index_mib / r.database_mib.max(f64::MIN_POSITIVE)
+            ),
+        ]);
+    }
+    let searches: Vec<(String, &[search::QueryResult])> = results
+        .iter()
+        .map(|r| (engine_name(r.engine), r.search.as_slice()))
+        .collect();
+    let search_table = search::table(
+        format!(
+            "full-text search (GET /api/search, first page of 20) as the heavy user; ms over {} requests",
+            args.samples
+        ),
+        &searches,
+    );
     let data = json!({"scale": {
         "users": args.users, "conversations": args.conversations, "messages": args.messages,
         "big_conversation": args.big_conversation, "heavy_user_conversations": args.conversations / 10,
         "samples": args.samples,
     }, "engines": results});
-    report::write(out, "storage", load, data, &[table])
+    report::write(out, "storage", load, data, &[table, search_table, sizes])
+}
+
+fn engine_name(engine: EngineChoice) -> String {
+    serde_json::to_value(engine)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 async fn measure(
@@ -175,6 +219,8 @@ async fn measure(
         seeded.messages, seeded.seconds
     );
     let database_mib = fresh.size_bytes(&db).await as f64 / (1024.0 * 1024.0);
+    let search_index = search::index_bytes(&db).await?;
+    let search_index_mib = search_index.iter().map(|(_, n)| *n as f64).sum::<f64>() / (1024.0 * 1024.0);
     let timer = Timer {
         client: &client,
         base: &server.base,
@@ -202,6 +248,7 @@ async fn measure(
     let title_search = timer
         .gets("/api/conversations?limit=20&q=docker", args.samples, &mut errors)
         .await;
+    let search = search::measure(&timer, args.samples, &mut errors).await;
     let send_message = timer.sends(&ids, args.samples, &mut errors).await;
     server.stop().await;
     if let database::Db::Postgres(pool) = &db {
@@ -217,6 +264,9 @@ async fn measure(
         deep_cursor_page,
         open_big_conversation,
         title_search,
+        search,
+        search_index,
+        search_index_mib,
         send_message,
         errors,
     })

@@ -5,6 +5,7 @@
 //! conversation of `big_conversation` messages.
 
 use super::database::Db;
+use super::text::Words;
 use sqlx::QueryBuilder;
 use std::time::Instant;
 
@@ -25,21 +26,6 @@ pub struct Seeded {
 }
 
 const BATCH: usize = 1000;
-const TOPICS: [&str; 8] = [
-    "Rust 异步编程",
-    "京都旅行计划",
-    "SQL index tuning",
-    "周报总结",
-    "红烧肉 recipe",
-    "docker compose 部署",
-    "机器学习入门",
-    "英文邮件润色",
-];
-const QUESTION: &str =
-    "请帮我看看这个问题：how do I keep the latency low when many users chat at once? 我们有两核的机器。";
-const ANSWER: &str = "可以从三个方面入手：first, keep the hot path free of blocking work; second, batch writes to the database \
-     so that thousands of streams cost a few transactions per second; third, measure before and after every change. \
-     下面是具体的步骤和示例代码，供参考。";
 
 /// Inserts `rows` into `table (columns)`, each row's values bound by `bind`,
 /// on whichever engine `db` is.
@@ -77,6 +63,7 @@ struct MessageRow {
     conversation_id: String,
     parent_id: Option<String>,
     role: &'static str,
+    content: String,
     at: i64,
 }
 
@@ -108,9 +95,12 @@ pub async fn seed(db: &Db, heavy_user_id: &str, scale: Scale) -> Result<Seeded, 
         .map_err(err)?;
         users.extend(rows.into_iter().map(|(id, _)| id));
     }
-    // The heavy user holds a tenth of the conversations; the others share the rest.
-    let heavy = (scale.conversations / 10).max(1);
+    // The heavy user holds every tenth conversation; the others take the rest
+    // in turn, so that everyone's conversations interleave in time as they
+    // would on a live server (rows are written oldest first).
     let big_conversation_id = id();
+    let mut words = Words::new(0x11c_4a7);
+    let mut next_other = 0;
     // The other messages spread evenly; the first `extra` conversations take one more.
     let others = scale.conversations.saturating_sub(1).max(1);
     let rest = scale.messages.saturating_sub(scale.big_conversation);
@@ -125,19 +115,21 @@ pub async fn seed(db: &Db, heavy_user_id: &str, scale: Scale) -> Result<Seeded, 
                 heavy_user_id.to_owned(),
                 scale.big_conversation,
             )
-        } else if n < heavy {
+        } else if n % 10 == 0 {
             (
                 id(),
                 heavy_user_id.to_owned(),
                 per_conversation + usize::from(n <= extra),
             )
         } else {
-            let owner = 1 + (n - heavy) % scale.users.saturating_sub(1).max(1);
+            next_other += 1;
+            let owner = 1 + (next_other - 1) % scale.users.saturating_sub(1).max(1);
             let count = per_conversation + usize::from(n <= extra);
             (id(), users.get(owner).cloned().unwrap_or_default(), count)
         };
         // The big conversation is the most recent, so it leads the heavy user's list.
-        let at = start_ms + i64::try_from((scale.conversations - n) * 1000).unwrap_or(0);
+        let slot = if n == 0 { scale.conversations } else { n };
+        let at = start_ms + i64::try_from(slot * 1000).unwrap_or(0);
         let mut parent: Option<String> = None;
         for m in 0..count {
             let message_id = id();
@@ -146,13 +138,14 @@ pub async fn seed(db: &Db, heavy_user_id: &str, scale: Scale) -> Result<Seeded, 
                 conversation_id: conversation_id.clone(),
                 parent_id: parent.replace(message_id),
                 role: if m % 2 == 0 { "user" } else { "assistant" },
+                content: words.message(),
                 at: at - i64::try_from(count - m).unwrap_or(0),
             });
         }
         pending_conversations.push(ConversationRow {
             id: conversation_id,
             user_id,
-            title: format!("{} #{n}", TOPICS[n % TOPICS.len()]),
+            title: words.title(),
             leaf: parent,
             at,
         });
@@ -183,7 +176,7 @@ pub async fn seed(db: &Db, heavy_user_id: &str, scale: Scale) -> Result<Seeded, 
                         .push_bind(m.conversation_id)
                         .push_bind(m.parent_id)
                         .push_bind(m.role)
-                        .push_bind(if m.role == "user" { QUESTION } else { ANSWER })
+                        .push_bind(m.content)
                         .push_bind((m.role == "assistant").then_some("mock-model"))
                         .push_bind("done")
                         .push_bind(m.at)

@@ -30,8 +30,11 @@ pub struct SearchQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResults {
     /// Best first: more matches in a shorter text, titles before messages, then newest.
+    /// The hits are at most 200, taken from the user's conversations in the
+    /// sidebar's order (pinned, then latest activity), so a very common word
+    /// shows its recent part.
     pub items: Vec<SearchHit>,
-    /// Pass as `cursor` for the next page; `null` on the last page (the best 200 hits are paged).
+    /// Pass as `cursor` for the next page; `null` on the last page (those 200 hits at most are paged).
     pub next_cursor: Option<String>,
 }
 

@@ -36,8 +36,9 @@ pub enum StoreError {
     Corrupt(String),
     /// PostgreSQL refused to create an extension a migration needs.
     #[error(
-        "the database refused to create the PostgreSQL extension pg_trgm, which search needs ({0}). \
-         Fix: run once as a superuser in this database `CREATE EXTENSION pg_trgm;`, then start llm-chat again"
+        "the database refused to create a PostgreSQL extension search needs, pg_trgm or btree_gin ({0}). \
+         Fix: run once as a superuser in this database `CREATE EXTENSION pg_trgm; CREATE EXTENSION btree_gin;`, \
+         then start llm-chat again"
     )]
     ExtensionRefused(String),
     #[error("migration failed: {0}")]

@@ -40,6 +40,7 @@ mod openai_sdk;
 mod ops_backup;
 mod ops_doctor;
 mod search;
+mod search_scale;
 mod share_content;
 mod share_links;
 mod startup;

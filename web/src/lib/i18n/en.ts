@@ -112,6 +112,7 @@ export const en = {
   'message.usage': '{prompt} in · {completion} out tokens',
   'message.usageReasoning': '{prompt} in · {completion} out tokens ({reasoning} thinking)',
   'message.copyCode': 'Copy code',
+  'message.found': 'Found message, marked for a moment',
   'message.scrollDown': 'Scroll to the latest message',
   'message.streaming': 'Writing…',
 

@@ -114,6 +114,7 @@ export const zhCN: Record<MessageKey, string> = {
   'message.usage': '输入 {prompt} · 输出 {completion} tokens',
   'message.usageReasoning': '输入 {prompt} · 输出 {completion} tokens（其中思考 {reasoning}）',
   'message.copyCode': '复制代码',
+  'message.found': '已定位到找到的消息，短暂标出',
   'message.scrollDown': '滚动到最新消息',
   'message.streaming': '正在输入…',
 

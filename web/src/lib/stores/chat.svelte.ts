@@ -36,6 +36,8 @@ export class ChatStore {
   pending = $state<PendingSettings>({ model: null, system_prompt: null, params: {} });
   /** A message to bring into view (a search hit), once it is loaded. */
   focus = $state<string | null>(null);
+  /** Counts reveal() calls, so that the view scrolls on each. */
+  focusRequest = $state(0);
 
   tree = $derived(buildTree(this.messages));
   path = $derived(pathTo(this.tree, this.leafId));
@@ -108,6 +110,8 @@ export class ChatStore {
   /** Shows the branch holding `messageId` and scrolls to it (now, or when its conversation is loaded). */
   reveal(messageId: string): void {
     this.focus = messageId;
+    // A second click on the same hit scrolls again, though `focus` did not change.
+    this.focusRequest += 1;
     this.showFocus();
   }
 

@@ -1,15 +1,36 @@
 //! Full-text search of a user's message texts and conversation titles, in any
 //! language: SQLite answers from its FTS5 trigram index, PostgreSQL from its
-//! pg_trgm GIN indexes (see migration 0005). Terms of one or two characters
-//! (common in Chinese: 猫, 天气) are too short for trigrams; they filter the
-//! rows the longer terms found, or alone scan the user's own rows.
+//! pg_trgm GIN index keyed by owner (migrations 0005 and 0008). Terms of one
+//! or two characters (common in Chinese: 猫, 天气) are too short for trigrams.
+//!
+//! Which documents: the [`MAX_CANDIDATES`] first matching documents of the
+//! user's conversations in the sidebar's order (pinned first, then by latest
+//! activity, archived last). A common term has that many in the first few
+//! hundred conversations, so ranking every hit of it across all
+//! users would be wasted work; a rare term has few hits anywhere, which the
+//! index finds at once. [`Store::search`] therefore plans per query:
+//!
+//! 1. walk the documents of the user's first [`WALK_CONVERSATIONS`]
+//!    conversations in that order, filtering by substring; enough hits there,
+//!    or no older conversation, and the answer is complete;
+//! 2. otherwise ask the trigram index (restricted to the user) for every hit,
+//!    ordered the same way; a query of short terms only, which the index
+//!    cannot answer, walks all of the user's conversations instead.
+//!
+//! The candidates are then ranked in [`rank`].
+
+mod postgres;
+mod sqlite;
 
 use super::conversations::like_pattern;
 use super::{MessageRole, Pool, Store, StoreError};
-use sqlx::AssertSqlSafe;
 
 /// The most documents a search ranks; pages go no further.
 pub const MAX_CANDIDATES: usize = 200;
+/// Conversations walked before the index is asked: each walked document
+/// costs a few microseconds, so this bounds the walk to ~10 ms for users
+/// whose conversations are short. Measured with the benchmark harness.
+pub const WALK_CONVERSATIONS: i64 = 400;
 const MAX_QUERY_CHARS: usize = 200;
 const MAX_TERMS: usize = 8;
 /// The shortest term a trigram index can answer.
@@ -84,63 +105,37 @@ impl SearchRow {
     }
 }
 
-// `+d.user_id` keeps SQLite from driving the join by the user's documents and
-// probing the index once per document: the trigram index answers first.
-const SQLITE_INDEXED: &str = "SELECT d.conversation_id, d.message_id, c.title, c.archived, \
-     COALESCE(m.content, c.title) AS body, m.role, COALESCE(m.created_at, c.updated_at) AS at \
-     FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
-     JOIN conversations c ON c.id = d.conversation_id LEFT JOIN messages m ON m.id = d.message_id \
-     WHERE search_fts MATCH $1 AND +d.user_id = $2";
-const SQLITE_SCAN: &str = "SELECT d.conversation_id, d.message_id, c.title, c.archived, \
-     COALESCE(m.content, c.title) AS body, m.role, COALESCE(m.created_at, c.updated_at) AS at \
-     FROM search_docs d JOIN conversations c ON c.id = d.conversation_id LEFT JOIN messages m ON m.id = d.message_id \
-     WHERE $1 IS NULL AND d.user_id = $2";
-const POSTGRES_MESSAGES: &str = "SELECT c.id AS conversation_id, m.id AS message_id, c.title, c.archived, \
-     m.content AS body, m.role, m.created_at AS at \
-     FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.user_id = $1";
-const POSTGRES_TITLES: &str = "SELECT c.id AS conversation_id, NULL AS message_id, c.title, c.archived, \
-     c.title AS body, NULL AS role, c.updated_at AS at FROM conversations c WHERE c.user_id = $1";
-
 impl Store {
     /// The user's documents containing every term, best first, at most
     /// [`MAX_CANDIDATES`]. The one query path of search, for the API and benchmarks.
     pub async fn search(&self, user_id: &str, terms: &SearchTerms) -> Result<Vec<SearchRow>, StoreError> {
-        let patterns: Vec<String> = match self.pool {
-            Pool::Sqlite { .. } => terms.short().map(|t| like_pattern(t)).collect(),
-            Pool::Postgres(_) => terms.terms().iter().map(|t| like_pattern(t)).collect(),
-        };
+        let patterns: Vec<String> = terms.terms().iter().map(|t| like_pattern(t)).collect();
         let mut rows = match &self.pool {
-            Pool::Sqlite { read, .. } => {
-                let fts = terms.fts_query();
-                let (base, order) = match fts {
-                    Some(_) => (SQLITE_INDEXED, "bm25(search_fts)"),
-                    None => (SQLITE_SCAN, "at DESC"),
-                };
-                let filters = like_filters(3, patterns.len(), "COALESCE(m.content, c.title) LIKE", " ESCAPE '\\'");
-                let sql = format!("{base}{filters} ORDER BY {order} LIMIT {MAX_CANDIDATES}");
-                let mut query = sqlx::query_as::<_, SearchRow>(AssertSqlSafe(sql))
-                    .bind(fts)
-                    .bind(user_id);
-                for pattern in &patterns {
-                    query = query.bind(pattern);
-                }
-                query.fetch_all(read).await?
-            }
-            Pool::Postgres(pool) => {
-                let messages = like_filters(2, patterns.len(), "m.content ILIKE", "");
-                let titles = like_filters(2, patterns.len(), "c.title ILIKE", "");
-                let sql = format!(
-                    "{POSTGRES_MESSAGES}{messages} UNION ALL {POSTGRES_TITLES}{titles} ORDER BY at DESC LIMIT {MAX_CANDIDATES}"
-                );
-                let mut query = sqlx::query_as::<_, SearchRow>(AssertSqlSafe(sql)).bind(user_id);
-                for pattern in &patterns {
-                    query = query.bind(pattern);
-                }
-                query.fetch_all(pool).await?
-            }
+            Pool::Sqlite { read, .. } => sqlite::search(read, user_id, terms, &patterns).await?,
+            Pool::Postgres(pool) => postgres::search(pool, user_id, terms, &patterns).await?,
         };
         rank(&mut rows, terms);
         Ok(rows)
+    }
+}
+
+/// Which way a query reaches the documents (see the module's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// The newest conversations first, at most this many (all with `None`).
+    Walk(Option<i64>),
+    /// Every hit of the trigram index, restricted to the user.
+    Index,
+}
+
+/// The plan after a bounded walk found `found` hits: done, or what next.
+fn after_walk(found: usize, more_conversations: bool, terms: &SearchTerms) -> Option<Plan> {
+    if found >= MAX_CANDIDATES || !more_conversations {
+        None
+    } else if terms.long().next().is_some() {
+        Some(Plan::Index)
+    } else {
+        Some(Plan::Walk(None))
     }
 }
 
@@ -151,8 +146,9 @@ fn like_filters(first: usize, count: usize, lhs: &str, suffix: &str) -> String {
         .collect()
 }
 
-/// Orders hits the same way on both engines: more occurrences of more terms
-/// in a shorter text first, titles above messages, then newest first.
+/// Orders the candidates the same way on both engines: more occurrences of
+/// more terms in a shorter text first, titles above messages (a title that
+/// names the subject beats a passing mention), then newest first.
 fn rank(rows: &mut [SearchRow], terms: &SearchTerms) {
     let score = |row: &SearchRow| -> f64 {
         let text = lower(&row.body);
@@ -209,6 +205,16 @@ mod tests {
         assert!(SearchTerms::parse("   ").is_err());
         assert!(SearchTerms::parse(&"x".repeat(201)).is_err());
         assert!(SearchTerms::parse("a b c d e f g h i").is_err());
+    }
+
+    #[test]
+    fn a_short_walk_is_enough_for_common_terms_and_small_users() {
+        let long = SearchTerms::parse("rust 猫").unwrap();
+        let short = SearchTerms::parse("猫").unwrap();
+        assert_eq!(after_walk(MAX_CANDIDATES, true, &long), None);
+        assert_eq!(after_walk(3, false, &long), None);
+        assert_eq!(after_walk(3, true, &long), Some(Plan::Index));
+        assert_eq!(after_walk(3, true, &short), Some(Plan::Walk(None)));
     }
 
     #[test]
