@@ -9,9 +9,26 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+/// Where a piece of text lies in the answer or the thinking.
+#[derive(Clone, Copy)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+/// One logged event. A piece of text is kept as its place in the text the
+/// log holds anyway, not as its own JSON: a long reply then costs 16 bytes
+/// per event while it waits for late subscribers, which is what lets one
+/// server hold thousands of streams.
+enum Entry {
+    Delta(Span),
+    Reasoning(Span),
+    Other(Arc<GenEvent>),
+}
+
 #[derive(Default)]
 struct Log {
-    events: Vec<Arc<GenEvent>>,
+    entries: Vec<Entry>,
     content: String,
     reasoning: String,
     /// When the first piece of thinking arrived.
@@ -21,6 +38,62 @@ struct Log {
     /// Text changed since the persister last saved it.
     dirty: bool,
     finished: bool,
+}
+
+impl Log {
+    fn next_id(&self) -> u64 {
+        self.entries.len() as u64 + 1
+    }
+
+    fn push(&mut self, kind: EventKind, data: &impl Serialize) -> u64 {
+        let id = self.next_id();
+        self.entries.push(Entry::Other(Arc::new(GenEvent::new(id, kind, data))));
+        if kind.is_terminal() {
+            self.finished = true;
+        }
+        id
+    }
+
+    /// Appends `text` to the answer or the thinking and logs it as an event.
+    fn push_text(&mut self, kind: EventKind, text: &str) -> u64 {
+        let target = if kind == EventKind::Reasoning {
+            &mut self.reasoning
+        } else {
+            &mut self.content
+        };
+        let start = target.len();
+        target.push_str(text);
+        self.dirty = true;
+        let span = u32::try_from(start)
+            .ok()
+            .zip(u32::try_from(target.len()).ok())
+            .map(|(start, end)| Span { start, end });
+        match (span, kind) {
+            (Some(span), EventKind::Reasoning) => {
+                self.entries.push(Entry::Reasoning(span));
+                self.next_id() - 1
+            }
+            (Some(span), _) => {
+                self.entries.push(Entry::Delta(span));
+                self.next_id() - 1
+            }
+            // Beyond 4 GiB of text a piece keeps its own copy.
+            (None, _) => self.push(kind, &TextData { text }),
+        }
+    }
+
+    /// The event at `index` (its id is `index + 1`).
+    fn event(&self, index: usize) -> Option<Arc<GenEvent>> {
+        let piece = |kind, text: &str, span: Span| {
+            let text = text.get(span.start as usize..span.end as usize).unwrap_or_default();
+            Arc::new(GenEvent::new(index as u64 + 1, kind, &TextData { text }))
+        };
+        Some(match self.entries.get(index)? {
+            Entry::Delta(span) => piece(EventKind::Delta, &self.content, *span),
+            Entry::Reasoning(span) => piece(EventKind::Reasoning, &self.reasoning, *span),
+            Entry::Other(event) => event.clone(),
+        })
+    }
 }
 
 pub struct Generation {
@@ -55,48 +128,34 @@ impl Generation {
 
     /// Appends an event and wakes subscribers; returns its id.
     pub fn push(&self, kind: EventKind, data: &impl Serialize) -> u64 {
-        let id = {
-            let mut log = self.log();
-            let id = log.events.len() as u64 + 1;
-            log.events.push(Arc::new(GenEvent::new(id, kind, data)));
-            if kind.is_terminal() {
-                log.finished = true;
-            }
-            id
-        };
+        let id = self.log().push(kind, data);
         self.changed.send_replace(id);
         id
     }
 
     pub fn push_delta(&self, text: &str) {
-        {
+        let id = {
             let mut log = self.log();
-            log.content.push_str(text);
             if let (Some(since), None) = (log.thinking_since, log.thought_for) {
                 log.thought_for = Some(since.elapsed());
             }
-        }
-        self.mark_dirty();
-        self.push(EventKind::Delta, &TextData { text });
+            log.push_text(EventKind::Delta, text)
+        };
+        self.changed.send_replace(id);
     }
 
     pub fn push_reasoning(&self, text: &str) {
-        {
+        let id = {
             let mut log = self.log();
-            log.reasoning.push_str(text);
             log.thinking_since.get_or_insert_with(Instant::now);
-        }
-        self.mark_dirty();
-        self.push(EventKind::Reasoning, &TextData { text });
-    }
-
-    fn mark_dirty(&self) {
-        self.log().dirty = true;
+            log.push_text(EventKind::Reasoning, text)
+        };
+        self.changed.send_replace(id);
     }
 
     /// A save failed: the text must be saved again next time.
     pub fn mark_unsaved(&self) {
-        self.mark_dirty();
+        self.log().dirty = true;
     }
 
     /// The answer and thinking so far.
@@ -150,7 +209,7 @@ impl Generation {
                     receiver.borrow_and_update();
                     {
                         let log = generation.log();
-                        if let Some(event) = log.events.get(next).cloned() {
+                        if let Some(event) = log.event(next) {
                             drop(log);
                             let ended = event.kind.is_terminal();
                             return Some((event, (generation, next + 1, receiver, ended)));
@@ -166,5 +225,56 @@ impl Generation {
             },
         )
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generation() -> Arc<Generation> {
+        Arc::new(Generation::new(
+            "g".into(),
+            "m".into(),
+            "c".into(),
+            "u".into(),
+            "model".into(),
+        ))
+    }
+
+    fn shown(events: &[Arc<GenEvent>]) -> Vec<(u64, &'static str, String)> {
+        events
+            .iter()
+            .map(|e| (e.id, e.kind.name(), e.json.to_string()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn pieces_of_text_replay_as_the_events_they_were() {
+        let generation = generation();
+        generation.push(EventKind::Generation, &serde_json::json!({"id": "g"}));
+        generation.push_reasoning("hmm ");
+        generation.push_delta("Hel");
+        generation.push_reasoning("late thought");
+        generation.push_delta("lo, 世界");
+        generation.push(EventKind::Done, &serde_json::json!({}));
+        let all: Vec<_> = generation.subscribe(0).collect().await;
+        assert_eq!(
+            shown(&all),
+            vec![
+                (1, "generation", r#"{"id":"g"}"#.to_owned()),
+                (2, "reasoning", r#"{"text":"hmm "}"#.to_owned()),
+                (3, "delta", r#"{"text":"Hel"}"#.to_owned()),
+                (4, "reasoning", r#"{"text":"late thought"}"#.to_owned()),
+                (5, "delta", r#"{"text":"lo, 世界"}"#.to_owned()),
+                (6, "done", "{}".to_owned()),
+            ]
+        );
+        let resumed: Vec<_> = generation.subscribe(3).collect().await;
+        assert_eq!(shown(&resumed), shown(&all[3..]));
+        assert_eq!(
+            generation.text(),
+            ("Hello, 世界".to_owned(), "hmm late thought".to_owned())
+        );
     }
 }

@@ -90,9 +90,7 @@ async fn connect_sqlite(path: &Path) -> Result<Store, StoreError> {
         .connect_with(options)
         .await
         .map_err(|err| explain_sqlite_open_error(err, &folder))?;
-    Ok(Store {
-        pool: Pool::Sqlite { read, write },
-    })
+    Ok(Store::with_pool(Pool::Sqlite { read, write }))
 }
 
 /// Creates the folder of the database file and proves it is writable: SQLite
@@ -135,9 +133,7 @@ async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
         .connect_with(options)
         .await
         .map_err(|err| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {err}")))?;
-    Ok(Store {
-        pool: Pool::Postgres(pool),
-    })
+    Ok(Store::with_pool(Pool::Postgres(pool)))
 }
 
 #[cfg(test)]

@@ -91,12 +91,20 @@ pub(crate) enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    settings: std::sync::Arc<settings::Cache>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Store {
+    fn with_pool(pool: Pool) -> Store {
+        Store {
+            pool,
+            settings: std::sync::Arc::default(),
+        }
+    }
+
     pub fn engine(&self) -> Engine {
         match self.pool {
             Pool::Sqlite { .. } => Engine::Sqlite,
