@@ -71,12 +71,34 @@ pub async fn spool<E: std::fmt::Display>(
         let chunk = chunk.map_err(|err| TransferError::Body(err.to_string()))?;
         written += chunk.len() as u64;
         if written > limit {
+            drain(body.as_mut()).await;
             return Err(TransferError::TooLarge { limit });
         }
         file.write_all(&chunk).await.map_err(TransferError::Spool)?;
     }
     file.flush().await.map_err(TransferError::Spool)?;
     Ok(spooled)
+}
+
+/// What is read and dropped of a file above the limit before refusing it.
+const DRAIN_BYTES: usize = 8 << 20;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads on what the client is still sending, within bounds: closing a
+/// connection while its data waits unread makes the kernel reset it, and the
+/// client would see a broken connection instead of the 413 that explains.
+async fn drain<E>(mut body: std::pin::Pin<&mut impl Stream<Item = Result<Bytes, E>>>) {
+    let mut left = DRAIN_BYTES;
+    let reading = async {
+        while let Some(Ok(chunk)) = body.next().await {
+            left = left.saturating_sub(chunk.len());
+            if left == 0 {
+                break;
+            }
+        }
+    };
+    // Whatever remains after the bounds is left to the connection's close.
+    let _ = tokio::time::timeout(DRAIN_TIME, reading).await;
 }
 
 #[cfg(test)]
