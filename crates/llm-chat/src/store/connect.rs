@@ -77,20 +77,25 @@ async fn connect_sqlite(path: &Path) -> Result<Store, StoreError> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
-    // The writer opens (and creates) the file first, so readers find it.
+    // The writer opens (and creates) the file first, so readers find it. A
+    // connection to a local file cannot go stale, so neither pool sends the
+    // ping sqlx makes before lending one: a round trip to the connection's
+    // thread on every query.
     let write = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(WRITE_ACQUIRE_TIMEOUT)
         .connect_with(options.clone())
         .await
         .map_err(|err| explain_sqlite_open_error(err, &folder))?;
     let read = SqlitePoolOptions::new()
         .max_connections(8)
+        .test_before_acquire(false)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
         .map_err(|err| explain_sqlite_open_error(err, &folder))?;
-    Ok(Store::with_pool(Pool::Sqlite { read, write }))
+    Ok(Store::with_pool(Pool::sqlite(read, write)))
 }
 
 /// Creates the folder of the database file and proves it is writable: SQLite
