@@ -1,7 +1,7 @@
 //! Messages: the tree of a conversation (`parent_id`), and the rows a
 //! generation writes as it streams.
 
-use super::{Store, StoreError, new_id, now_ms, on_pool, on_writer};
+use super::{Pool, Store, StoreError, now_ms, on_pool, on_writer};
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -136,10 +136,62 @@ pub struct FinishedMessage<'a> {
     pub finish_reason: Option<&'a str>,
 }
 
-const INSERT: &str = "INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, generation_id, created_at, updated_at) \
+pub(super) const INSERT: &str = "INSERT INTO messages (id, conversation_id, parent_id, role, content, model, status, generation_id, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
      RETURNING id, conversation_id, parent_id, role, content, reasoning, model, status, error_code, error_message, \
      prompt_tokens, completion_tokens, reasoning_tokens, reasoning_ms, generation_id, finish_reason, created_at, updated_at";
+
+/// The statements of one exchange, on an open transaction of either engine
+/// (`$tx`: `&mut *tx`); evaluates to the `Exchange`, or returns the error.
+macro_rules! write_exchange {
+    ($tx:expr, $new:expr, $now:expr) => {{
+        const LEAF: &str = "UPDATE conversations SET current_leaf_id = $2, updated_at = $3 WHERE id = $1";
+        let new: $crate::store::NewExchange<'_> = $new;
+        let now: i64 = $now;
+        let user_message = match new.user_content {
+            Some(content) => Some(
+                sqlx::query_as::<_, $crate::store::Message>($crate::store::messages::INSERT)
+                    .bind($crate::store::new_id())
+                    .bind(new.conversation_id)
+                    .bind(new.parent_id)
+                    .bind($crate::store::MessageRole::User.as_str())
+                    .bind(content)
+                    .bind(None::<&str>)
+                    .bind($crate::store::MessageStatus::Done.as_str())
+                    .bind(None::<&str>)
+                    .bind(now)
+                    .fetch_one($tx)
+                    .await?,
+            ),
+            None => None,
+        };
+        let parent = user_message.as_ref().map(|m| m.id.as_str()).or(new.parent_id);
+        let assistant_message = sqlx::query_as::<_, $crate::store::Message>($crate::store::messages::INSERT)
+            .bind($crate::store::new_id())
+            .bind(new.conversation_id)
+            .bind(parent)
+            .bind($crate::store::MessageRole::Assistant.as_str())
+            .bind("")
+            .bind(new.model)
+            .bind($crate::store::MessageStatus::Streaming.as_str())
+            .bind(new.generation_id)
+            // One millisecond later, so the reply sorts after its question.
+            .bind(now + 1)
+            .fetch_one($tx)
+            .await?;
+        sqlx::query(LEAF)
+            .bind(new.conversation_id)
+            .bind(&assistant_message.id)
+            .bind(now + 1)
+            .execute($tx)
+            .await?;
+        $crate::store::Exchange {
+            user_message,
+            assistant_message,
+        }
+    }};
+}
+pub(super) use write_exchange;
 
 impl Store {
     /// Every message of a conversation, oldest first.
@@ -183,48 +235,18 @@ impl Store {
     }
 
     /// Writes the user message (if any) and the streaming assistant reply, and
-    /// makes the reply the conversation's current leaf, in one transaction.
+    /// makes the reply the conversation's current leaf, in one transaction
+    /// (on SQLite, one shared with the other exchanges waiting to be written).
     pub async fn insert_exchange(&self, new: NewExchange<'_>) -> Result<Exchange, StoreError> {
-        const LEAF: &str = "UPDATE conversations SET current_leaf_id = $2, updated_at = $3 WHERE id = $1";
-        let now = now_ms();
-        let exchange = on_writer!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let user_message = match new.user_content {
-                Some(content) => Some(
-                    sqlx::query_as::<_, Message>(INSERT)
-                        .bind(new_id())
-                        .bind(new.conversation_id)
-                        .bind(new.parent_id)
-                        .bind(MessageRole::User.as_str())
-                        .bind(content)
-                        .bind(None::<&str>)
-                        .bind(MessageStatus::Done.as_str())
-                        .bind(None::<&str>)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?,
-                ),
-                None => None,
-            };
-            let parent = user_message.as_ref().map(|m| m.id.as_str()).or(new.parent_id);
-            let assistant_message = sqlx::query_as::<_, Message>(INSERT)
-                .bind(new_id())
-                .bind(new.conversation_id)
-                .bind(parent)
-                .bind(MessageRole::Assistant.as_str())
-                .bind("")
-                .bind(new.model)
-                .bind(MessageStatus::Streaming.as_str())
-                .bind(new.generation_id)
-                // One millisecond later, so the reply sorts after its question.
-                .bind(now + 1)
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query(LEAF).bind(new.conversation_id).bind(&assistant_message.id).bind(now + 1).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Exchange { user_message, assistant_message }
-        });
-        Ok(exchange)
+        match &self.pool {
+            Pool::Sqlite { exchanges, .. } => exchanges.insert(new).await,
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let exchange = write_exchange!(&mut *tx, new, now_ms());
+                tx.commit().await?;
+                Ok(exchange)
+            }
+        }
     }
 
     /// Saves the text of streaming replies so far, in one transaction.

@@ -7,6 +7,7 @@ mod api_keys;
 mod connect;
 mod conversations;
 mod error;
+mod exchanges;
 mod imports;
 mod limits;
 mod messages;
@@ -83,8 +84,24 @@ impl Engine {
 
 #[derive(Clone)]
 pub(crate) enum Pool {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+        exchanges: exchanges::ExchangeQueue,
+    },
     Postgres(PgPool),
+}
+
+impl Pool {
+    /// SQLite's pools, with the task that commits new exchanges through
+    /// `write` (so this must run inside the Tokio runtime).
+    fn sqlite(read: SqlitePool, write: SqlitePool) -> Pool {
+        Pool::Sqlite {
+            exchanges: exchanges::ExchangeQueue::start(write.clone()),
+            read,
+            write,
+        }
+    }
 }
 
 /// Handle to the database; cheap to clone (the pools are reference-counted).
@@ -165,7 +182,7 @@ impl Store {
             )
         };
         match &self.pool {
-            Pool::Sqlite { read, write } => {
+            Pool::Sqlite { read, write, .. } => {
                 let (a, b) = idle_of(read.size(), read.num_idle());
                 let (c, d) = idle_of(write.size(), write.num_idle());
                 (a + c, b + d)
@@ -177,7 +194,7 @@ impl Store {
     /// Closes every pooled connection; SQLite checkpoints its WAL on the last close.
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite { read, write } => {
+            Pool::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }

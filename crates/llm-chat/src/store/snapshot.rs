@@ -35,10 +35,7 @@ impl Store {
             .max_connections(1)
             .connect_with(options)
             .await?;
-        Ok(Store::with_pool(Pool::Sqlite {
-            read: pool.clone(),
-            write: pool,
-        }))
+        Ok(Store::with_pool(Pool::sqlite(pool.clone(), pool)))
     }
 
     /// Writes a consistent copy of the whole database to `path` (which must not

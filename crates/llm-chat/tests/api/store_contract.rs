@@ -3,7 +3,10 @@
 use crate::helpers::{Engine, TestDb};
 use crate::on_both_engines;
 use llm_chat::config::parse_database_url;
-use llm_chat::store::{NewSession, NewUser, Role, SettingKey, Store, StoreError, now_ms};
+use llm_chat::store::{
+    MessageRole, MessageStatus, NewConversation, NewExchange, NewSession, NewUser, Role, SettingKey, Store, StoreError,
+    now_ms,
+};
 
 on_both_engines!(
     migrations_are_idempotent_and_report_the_schema_version,
@@ -11,6 +14,7 @@ on_both_engines!(
     the_first_account_claims_admin_once,
     sessions_end_when_revoked_or_expired,
     settings_round_trip_as_json,
+    exchanges_written_together_succeed_or_fail_one_by_one,
 );
 
 struct Fixture {
@@ -171,4 +175,75 @@ async fn settings_round_trip_as_json(engine: Engine) {
         f.store.setting::<String>(SettingKey::RegistrationOpen).await,
         Err(StoreError::Corrupt(_))
     ));
+}
+
+/// Many replies starting at once (SQLite commits their exchanges together):
+/// each gets its own messages, and one whose conversation is gone fails
+/// alone without taking the others with it.
+async fn exchanges_written_together_succeed_or_fail_one_by_one(engine: Engine) {
+    let f = fixture(engine).await;
+    let owner = user(&f.store, "alice", None).await.unwrap();
+    let mut conversations = Vec::new();
+    for _ in 0..40 {
+        let conversation = f
+            .store
+            .insert_conversation(NewConversation {
+                user_id: &owner.id,
+                title: "t",
+                model: None,
+                system_prompt: None,
+                params: "{}",
+            })
+            .await
+            .unwrap();
+        conversations.push(conversation.id);
+    }
+    let gone = "00000000-0000-7000-8000-000000000000".to_owned();
+    let mut targets = conversations.clone();
+    targets.insert(17, gone.clone());
+    let writes = targets.iter().enumerate().map(|(n, conversation_id)| {
+        let store = f.store.clone();
+        let conversation_id = conversation_id.clone();
+        tokio::spawn(async move {
+            let content = format!("question {n}");
+            let generation_id = format!("generation-{n}");
+            store
+                .insert_exchange(NewExchange {
+                    conversation_id: &conversation_id,
+                    user_content: Some(&content),
+                    parent_id: None,
+                    model: "m",
+                    generation_id: &generation_id,
+                })
+                .await
+        })
+    });
+    let results = futures_util::future::join_all(writes).await;
+    for ((n, conversation_id), result) in targets.iter().enumerate().zip(results) {
+        let written = result.unwrap();
+        if *conversation_id == gone {
+            assert!(written.is_err(), "an exchange in a missing conversation was written");
+            continue;
+        }
+        let exchange = written.unwrap();
+        let question = exchange.user_message.unwrap();
+        assert_eq!(question.content, format!("question {n}"));
+        assert_eq!(question.role, MessageRole::User);
+        assert_eq!(
+            exchange.assistant_message.parent_id.as_deref(),
+            Some(question.id.as_str())
+        );
+        assert_eq!(exchange.assistant_message.status, MessageStatus::Streaming);
+        assert_eq!(
+            exchange.assistant_message.generation_id,
+            Some(format!("generation-{n}"))
+        );
+        let stored = f.store.messages_of(conversation_id).await.unwrap();
+        assert_eq!(stored.len(), 2, "{conversation_id}");
+        let conversation = f.store.conversation(conversation_id, &owner.id).await.unwrap();
+        assert_eq!(
+            conversation.current_leaf_id.as_ref(),
+            Some(&exchange.assistant_message.id)
+        );
+    }
 }
