@@ -8,13 +8,17 @@
 use crate::helpers::{Engine, TestDb};
 use crate::on_both_engines;
 use llm_chat::config::parse_database_url;
-use llm_chat::store::{MAX_CANDIDATES, NewConversation, NewExchange, NewUser, SearchTerms, Store};
+use llm_chat::store::{
+    FinishedMessage, MAX_CANDIDATES, MessageRole, MessageStatus, NewConversation, NewExchange, NewUser, SearchTerms,
+    Store,
+};
 use sqlx::sqlite::SqliteConnectOptions;
 use std::str::FromStr;
 
 on_both_engines!(
     old_conversations_beyond_the_walk_are_found_by_long_and_short_terms,
     a_common_term_fills_the_candidates_from_the_first_conversations,
+    old_replies_are_found_once_they_stop_streaming,
 );
 
 // What a SQLite database indexed by migration 0005 looks like: one sequence
@@ -141,6 +145,54 @@ async fn a_common_term_fills_the_candidates_from_the_first_conversations(engine:
     assert!(hits.iter().all(|(id, _)| newest.contains(id)), "{hits:?}");
     let long = found(&f, &f.alice, "common talk").await;
     assert_eq!(long.len(), MAX_CANDIDATES);
+}
+
+/// The reply of one of Alice's conversations.
+async fn reply(f: &Fixture, conversation_id: &str) -> String {
+    let messages = f.store.messages_of(conversation_id).await.unwrap();
+    let reply = messages.iter().find(|m| m.role == MessageRole::Assistant).unwrap();
+    reply.id.clone()
+}
+
+/// SQLite indexes a reply when it stops streaming (migration 0009): a
+/// finished reply and one interrupted with its saved text are both found past
+/// the walk.
+async fn old_replies_are_found_once_they_stop_streaming(engine: Engine) {
+    let f = fixture(engine).await;
+    let finished = reply(&f, &f.conversations[1]).await;
+    let interrupted = reply(&f, &f.conversations[2]).await;
+    f.store
+        .save_streaming_texts(&[
+            (finished.clone(), "zebra crossing at".to_owned(), None),
+            (interrupted.clone(), "walrus tusks in the".to_owned(), None),
+        ])
+        .await
+        .unwrap();
+    f.store
+        .finish_message(FinishedMessage {
+            id: &finished,
+            content: "zebra crossing at dusk",
+            reasoning: None,
+            status: MessageStatus::Done,
+            error_code: None,
+            error_message: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            reasoning_tokens: None,
+            reasoning_ms: None,
+            finish_reason: Some("stop"),
+        })
+        .await
+        .unwrap();
+    // Every reply but the finished one: Alice's others and Bob's.
+    assert_eq!(f.store.mark_interrupted(None).await.unwrap(), CONVERSATIONS as u64);
+    let zebra = found(&f, &f.alice, "zebra crossing at dusk").await;
+    assert_eq!(zebra.len(), 1, "{zebra:?}");
+    assert_eq!(zebra[0].0, f.conversations[1]);
+    let walrus = found(&f, &f.alice, "walrus tusks").await;
+    assert_eq!(walrus.len(), 1, "{walrus:?}");
+    assert_eq!(walrus[0].0, f.conversations[2]);
+    assert!(found(&f, &f.bob, "walrus").await.is_empty());
 }
 
 #[tokio::test]
