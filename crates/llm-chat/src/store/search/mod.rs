@@ -23,7 +23,7 @@ mod postgres;
 mod sqlite;
 
 use super::conversations::like_pattern;
-use super::{MessageRole, Pool, Store, StoreError};
+use super::{MessageRole, Pool, Store, StoreError, on_pool};
 
 /// The most documents a search ranks; pages go no further.
 pub const MAX_CANDIDATES: usize = 200;
@@ -109,13 +109,32 @@ impl Store {
     /// The user's documents containing every term, best first, at most
     /// [`MAX_CANDIDATES`]. The one query path of search, for the API and benchmarks.
     pub async fn search(&self, user_id: &str, terms: &SearchTerms) -> Result<Vec<SearchRow>, StoreError> {
+        const COUNT: &str = "SELECT count(*) FROM (SELECT 1 FROM conversations WHERE user_id = $1 LIMIT $2) AS c";
         let patterns: Vec<String> = terms.terms().iter().map(|t| like_pattern(t)).collect();
-        let mut rows = match &self.pool {
-            Pool::Sqlite { read, .. } => sqlite::search(read, user_id, terms, &patterns).await?,
-            Pool::Postgres(pool) => postgres::search(pool, user_id, terms, &patterns).await?,
+        let conversations: i64 = on_pool!(self, pool => sqlx::query_scalar(COUNT)
+            .bind(user_id)
+            .bind(WALK_CONVERSATIONS + 1)
+            .fetch_one(pool)
+            .await)?;
+        let walked = self.walk(user_id, Some(WALK_CONVERSATIONS), &patterns).await?;
+        let mut rows = match after_walk(walked.len(), conversations > WALK_CONVERSATIONS, terms) {
+            None => walked,
+            Some(Plan::Walk(limit)) => self.walk(user_id, limit, &patterns).await?,
+            Some(Plan::Index) => match &self.pool {
+                Pool::Sqlite { read, .. } => sqlite::indexed(read, user_id, terms).await?,
+                Pool::Postgres(pool) => postgres::indexed(pool, user_id, &patterns).await?,
+            },
         };
         rank(&mut rows, terms);
         Ok(rows)
+    }
+
+    /// The hits among the documents of the user's newest `limit` conversations (all with `None`).
+    async fn walk(&self, user_id: &str, limit: Option<i64>, patterns: &[String]) -> Result<Vec<SearchRow>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite { read, .. } => sqlite::walk(read, user_id, limit, patterns).await,
+            Pool::Postgres(pool) => postgres::walk(pool, user_id, limit, patterns).await,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! the owner-keyed pg_trgm GIN indexes (migration 0008) when the walk is not
 //! enough. ILIKE folds letter case in every script, as the terms are folded.
 
-use super::{MAX_CANDIDATES, Plan, SearchRow, SearchTerms, WALK_CONVERSATIONS, after_walk, like_filters};
+use super::{MAX_CANDIDATES, SearchRow, like_filters};
 use crate::store::StoreError;
 use sqlx::{AssertSqlSafe, PgPool};
 
@@ -28,28 +28,8 @@ const TITLES: &str = "SELECT c.id AS conversation_id, NULL AS message_id, c.titl
      c.title AS body, NULL AS role, c.updated_at AS at, c.pinned, c.updated_at AS activity \
      FROM conversations c WHERE c.user_id = $1";
 
-pub(super) async fn search(
-    pool: &PgPool,
-    user_id: &str,
-    terms: &SearchTerms,
-    patterns: &[String],
-) -> Result<Vec<SearchRow>, StoreError> {
-    let conversations: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM (SELECT 1 FROM conversations WHERE user_id = $1 LIMIT $2) AS c")
-            .bind(user_id)
-            .bind(WALK_CONVERSATIONS + 1)
-            .fetch_one(pool)
-            .await?;
-    let rows = walk(pool, user_id, Some(WALK_CONVERSATIONS), patterns).await?;
-    match after_walk(rows.len(), conversations > WALK_CONVERSATIONS, terms) {
-        None => Ok(rows),
-        Some(Plan::Walk(limit)) => walk(pool, user_id, limit, patterns).await,
-        Some(Plan::Index) => indexed(pool, user_id, patterns).await,
-    }
-}
-
 /// The hits among the documents of the user's newest `limit` conversations (all with `None`).
-async fn walk(
+pub(super) async fn walk(
     pool: &PgPool,
     user_id: &str,
     limit: Option<i64>,
@@ -69,7 +49,7 @@ async fn walk(
 /// Every hit of the owner-keyed trigram indexes, messages and titles. A short
 /// term has no trigram to look up; PostgreSQL (13 and later) then reads the
 /// index for the other terms and checks it on the rows found.
-async fn indexed(pool: &PgPool, user_id: &str, patterns: &[String]) -> Result<Vec<SearchRow>, StoreError> {
+pub(super) async fn indexed(pool: &PgPool, user_id: &str, patterns: &[String]) -> Result<Vec<SearchRow>, StoreError> {
     let messages = like_filters(2, patterns.len(), "m.content ILIKE", "");
     let titles = like_filters(2, patterns.len(), "c.title ILIKE", "");
     let sql = format!(

@@ -1,7 +1,7 @@
 //! Search on SQLite: the walk over the user's first conversations, and the
 //! FTS5 trigram index (migrations 0005 and 0008) when the walk is not enough.
 
-use super::{MAX_CANDIDATES, Plan, SearchRow, SearchTerms, WALK_CONVERSATIONS, after_walk, like_filters};
+use super::{MAX_CANDIDATES, SearchRow, SearchTerms, like_filters};
 use crate::store::StoreError;
 use sqlx::{AssertSqlSafe, SqlitePool};
 
@@ -28,28 +28,8 @@ const INDEXED: &str = "SELECT d.conversation_id, d.message_id, c.title, c.archiv
      AND (SELECT (slot << 32) + 4294967295 FROM search_owners WHERE user_id = $2)";
 const ORDER: &str = "ORDER BY c.archived, c.pinned DESC, c.updated_at DESC, c.id DESC, at DESC";
 
-pub(super) async fn search(
-    pool: &SqlitePool,
-    user_id: &str,
-    terms: &SearchTerms,
-    patterns: &[String],
-) -> Result<Vec<SearchRow>, StoreError> {
-    let conversations: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM (SELECT 1 FROM conversations WHERE user_id = $1 LIMIT $2)")
-            .bind(user_id)
-            .bind(WALK_CONVERSATIONS + 1)
-            .fetch_one(pool)
-            .await?;
-    let rows = walk(pool, user_id, Some(WALK_CONVERSATIONS), patterns).await?;
-    match after_walk(rows.len(), conversations > WALK_CONVERSATIONS, terms) {
-        None => Ok(rows),
-        Some(Plan::Walk(limit)) => walk(pool, user_id, limit, patterns).await,
-        Some(Plan::Index) => indexed(pool, user_id, terms).await,
-    }
-}
-
 /// The hits among the documents of the user's newest `limit` conversations (all with `None`).
-async fn walk(
+pub(super) async fn walk(
     pool: &SqlitePool,
     user_id: &str,
     limit: Option<i64>,
@@ -67,7 +47,11 @@ async fn walk(
 }
 
 /// The user's newest hits of the trigram index, the short terms filtered after it.
-async fn indexed(pool: &SqlitePool, user_id: &str, terms: &SearchTerms) -> Result<Vec<SearchRow>, StoreError> {
+pub(super) async fn indexed(
+    pool: &SqlitePool,
+    user_id: &str,
+    terms: &SearchTerms,
+) -> Result<Vec<SearchRow>, StoreError> {
     let short: Vec<String> = terms.short().map(|t| super::like_pattern(t)).collect();
     // Each short term twice: on a message's text as soon as it is read (titles
     // pass), then on the document's text, titles included.
