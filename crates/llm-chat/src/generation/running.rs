@@ -68,18 +68,15 @@ impl Log {
             .ok()
             .zip(u32::try_from(target.len()).ok())
             .map(|(start, end)| Span { start, end });
-        match (span, kind) {
-            (Some(span), EventKind::Reasoning) => {
-                self.entries.push(Entry::Reasoning(span));
-                self.next_id() - 1
-            }
-            (Some(span), _) => {
-                self.entries.push(Entry::Delta(span));
-                self.next_id() - 1
-            }
+        let entry = match (span, kind) {
+            (Some(span), EventKind::Reasoning) => Entry::Reasoning(span),
+            (Some(span), _) => Entry::Delta(span),
             // Beyond 4 GiB of text a piece keeps its own copy.
-            (None, _) => self.push(kind, &TextData { text }),
-        }
+            (None, _) => return self.push(kind, &TextData { text }),
+        };
+        let id = self.next_id();
+        self.entries.push(entry);
+        id
     }
 
     /// The event at `index` (its id is `index + 1`).
